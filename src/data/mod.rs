@@ -1,0 +1,397 @@
+//! Datasets: named columns of f64 ready for a learner, with summaries and the errors a user can
+//! meet while turning their data into one.
+//!
+//! [`csv_reader`] turns file bytes into a [`csv_reader::Table`] (text, problems, fixes) and then
+//! into a [`Dataset`]; [`synthetic`] generates data with a known causal graph; [`examples`]
+//! holds the built-in datasets.
+
+use nalgebra::DMatrix;
+use serde::{Deserialize, Serialize};
+
+pub mod csv_reader;
+pub mod examples;
+pub mod synthetic;
+
+/// Named numeric columns, all of the same length: what the learners consume.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Dataset {
+    pub names: Vec<String>,
+    pub columns: Vec<Vec<f64>>,
+}
+
+impl Dataset {
+    /// Checks the shape: at least one column, one name per column, all columns equally long.
+    pub fn new(names: Vec<String>, columns: Vec<Vec<f64>>) -> Result<Dataset, DataError> {
+        if columns.is_empty() {
+            return Err(DataError::NoColumns);
+        }
+        if names.len() != columns.len() {
+            return Err(DataError::NameCount {
+                names: names.len(),
+                columns: columns.len(),
+            });
+        }
+        let expected = columns[0].len();
+        for (name, column) in names.iter().zip(&columns).skip(1) {
+            if column.len() != expected {
+                return Err(DataError::LengthMismatch {
+                    column: name.clone(),
+                    expected,
+                    found: column.len(),
+                    first: names[0].clone(),
+                });
+            }
+        }
+        Ok(Dataset { names, columns })
+    }
+
+    pub fn n_rows(&self) -> usize {
+        self.columns.first().map_or(0, Vec::len)
+    }
+
+    pub fn n_cols(&self) -> usize {
+        self.columns.len()
+    }
+
+    /// The data as an `n_rows × n_cols` matrix (one row per observation, as the learners expect).
+    pub fn to_matrix(&self) -> DMatrix<f64> {
+        DMatrix::from_fn(self.n_rows(), self.n_cols(), |r, c| {
+            self.columns[c].get(r).copied().unwrap_or(f64::NAN)
+        })
+    }
+
+    /// Each column as `(x - mean) / sd` (sd with n - 1). A constant column becomes all zeros
+    /// rather than 0/0, so a learner sees "no information" instead of NaN.
+    pub fn standardized(&self) -> Dataset {
+        let columns = self.columns.iter().map(|c| standardize_column(c)).collect();
+        Dataset {
+            names: self.names.clone(),
+            columns,
+        }
+    }
+
+    /// Per-column statistics over the finite values; non-finite values count as missing.
+    pub fn column_summaries(&self) -> Vec<ColumnSummary> {
+        self.names
+            .iter()
+            .zip(&self.columns)
+            .map(|(name, column)| {
+                let stats = FiniteStats::of(column.iter().copied());
+                ColumnSummary {
+                    name: name.clone(),
+                    kind: "number".to_string(),
+                    mean: stats.mean,
+                    sd: stats.sd,
+                    min: stats.min,
+                    max: stats.max,
+                    n_missing: column.len() - stats.n,
+                }
+            })
+            .collect()
+    }
+}
+
+fn standardize_column(column: &[f64]) -> Vec<f64> {
+    let stats = FiniteStats::of(column.iter().copied());
+    // min == max (not sd == 0) decides constancy: the mean of a constant column can be off by an
+    // ulp, which would give a tiny non-zero sd and blow rounding noise up to unit variance.
+    if stats.n < 2 || stats.min == stats.max {
+        return column
+            .iter()
+            .map(|x| if x.is_finite() { 0.0 } else { *x })
+            .collect();
+    }
+    column.iter().map(|x| (x - stats.mean) / stats.sd).collect()
+}
+
+/// Mean, sd (n - 1), min and max over the finite values of a sequence; NaN when there are none.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct FiniteStats {
+    pub n: usize,
+    pub mean: f64,
+    pub sd: f64,
+    pub min: f64,
+    pub max: f64,
+}
+
+impl FiniteStats {
+    pub(crate) fn of(values: impl Iterator<Item = f64>) -> FiniteStats {
+        // Welford's update: one pass, and no catastrophic cancellation on large raw intensities.
+        let (mut n, mut mean, mut m2) = (0usize, 0.0f64, 0.0f64);
+        let (mut min, mut max) = (f64::INFINITY, f64::NEG_INFINITY);
+        for x in values.filter(|x| x.is_finite()) {
+            n += 1;
+            let delta = x - mean;
+            mean += delta / n as f64;
+            m2 += delta * (x - mean);
+            min = min.min(x);
+            max = max.max(x);
+        }
+        if n == 0 {
+            return FiniteStats {
+                n,
+                mean: f64::NAN,
+                sd: f64::NAN,
+                min: f64::NAN,
+                max: f64::NAN,
+            };
+        }
+        let sd = if n > 1 {
+            (m2 / (n - 1) as f64).max(0.0).sqrt()
+        } else {
+            0.0
+        };
+        FiniteStats {
+            n,
+            mean,
+            sd,
+            min,
+            max,
+        }
+    }
+}
+
+/// What the preview table shows for one column.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ColumnSummary {
+    pub name: String,
+    /// "number", "text" or "mixed".
+    pub kind: String,
+    pub mean: f64,
+    pub sd: f64,
+    pub min: f64,
+    pub max: f64,
+    pub n_missing: usize,
+}
+
+/// Why data could not become a [`Dataset`]. The Display text is the detail (naming the column,
+/// line and value); [`DataError::title`] and [`DataError::hint`] complete the message for the page.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum DataError {
+    #[error("The data has no columns. Load a file with at least two numeric columns.")]
+    NoColumns,
+    #[error("{names} column names were given for {columns} columns. Give one name per column.")]
+    NameCount { names: usize, columns: usize },
+    #[error(
+        "column \"{column}\" has {found} values but column \"{first}\" has {expected}. \
+         Make every column the same length."
+    )]
+    LengthMismatch {
+        column: String,
+        expected: usize,
+        found: usize,
+        first: String,
+    },
+    #[error(
+        "column \"{column}\", line {line}: expected a number, found \"{value}\". \
+         Drop the column, or fix the value and drop the file again."
+    )]
+    NotANumber {
+        column: String,
+        line: usize,
+        value: String,
+    },
+    #[error(
+        "column \"{column}\" holds text (e.g. \"{example}\", {n_levels} different values), not \
+         numbers. Drop the column, or encode it as numbers and drop the file again."
+    )]
+    TextColumn {
+        column: String,
+        example: String,
+        n_levels: usize,
+    },
+    #[error(
+        "column \"{column}\" has {count} missing values (first on line {line}). \
+         Drop the incomplete rows or the column, or fill the values in and drop the file again."
+    )]
+    Missing {
+        column: String,
+        count: usize,
+        line: usize,
+    },
+    #[error(
+        "column \"{column}\" has no values: every entry is missing. Drop the column, or fill it \
+         in and drop the file again."
+    )]
+    EmptyColumn { column: String },
+    #[error(
+        "column \"{column}\" has {count} infinite values (first on line {line}). \
+         Drop those rows or the column, or fix the values and drop the file again."
+    )]
+    NonFinite {
+        column: String,
+        count: usize,
+        line: usize,
+    },
+    #[error(
+        "only {n} column{s} left to learn from; causal discovery needs at least 2. \
+         Keep more columns.",
+        s = if *n == 1 { "" } else { "s" }
+    )]
+    TooFewColumns { n: usize },
+    #[error(
+        "only {n} data rows left{dropped_text}; at least {min} are needed. \
+         Use a file with more rows{fix}.",
+        dropped_text = if *dropped > 0 { format!(" after dropping {dropped} incomplete rows") } else { String::new() },
+        fix = if *dropped > 0 { ", or drop columns with many missing values instead of rows" } else { "" }
+    )]
+    TooFewRows {
+        n: usize,
+        min: usize,
+        dropped: usize,
+    },
+    #[error("{name} = {value} is out of range: it must be {allowed}.")]
+    InvalidParameter {
+        name: String,
+        value: String,
+        allowed: String,
+    },
+    #[error(
+        "the true graph names \"{name}\", which is not a column (columns: {known}). \
+         Check the spelling of the edge list."
+    )]
+    UnknownNode { name: String, known: String },
+}
+
+impl DataError {
+    /// A short title for the error box.
+    pub fn title(&self) -> &'static str {
+        match self {
+            DataError::NoColumns => "No columns",
+            DataError::NameCount { .. } => "Names do not match columns",
+            DataError::LengthMismatch { .. } => "Columns of different lengths",
+            DataError::NotANumber { .. } => "Not a number",
+            DataError::TextColumn { .. } => "Text column",
+            DataError::Missing { .. } => "Missing values",
+            DataError::EmptyColumn { .. } => "Empty column",
+            DataError::NonFinite { .. } => "Infinite values",
+            DataError::TooFewColumns { .. } => "Too few columns",
+            DataError::TooFewRows { .. } => "Too few rows",
+            DataError::InvalidParameter { .. } => "Setting out of range",
+            DataError::UnknownNode { .. } => "Unknown node in the true graph",
+        }
+    }
+
+    /// One sentence saying what to do.
+    pub fn hint(&self) -> String {
+        match self {
+            DataError::NoColumns | DataError::TooFewColumns { .. } => {
+                "Causal discovery needs at least two numeric columns; keep or add more.".to_string()
+            }
+            DataError::NameCount { .. } | DataError::LengthMismatch { .. } => {
+                "Every column needs a name and the same number of values.".to_string()
+            }
+            DataError::EmptyColumn { column } => {
+                format!("Drop the column \"{column}\" in the preview.")
+            }
+            DataError::NotANumber { column, .. } | DataError::TextColumn { column, .. } => format!(
+                "Drop the column \"{column}\" in the preview, or replace its text with numbers \
+                 and load the file again."
+            ),
+            DataError::Missing { column, .. } | DataError::NonFinite { column, .. } => format!(
+                "Tick \"drop incomplete rows\" or drop the column \"{column}\" in the preview."
+            ),
+            DataError::TooFewRows { dropped, .. } => {
+                if *dropped > 0 {
+                    "Drop the columns with many missing values instead of dropping rows."
+                        .to_string()
+                } else {
+                    "Use a file with more rows.".to_string()
+                }
+            }
+            DataError::InvalidParameter { name, allowed, .. } => {
+                format!("Set {name} to a value that is {allowed}.")
+            }
+            DataError::UnknownNode { .. } => {
+                "Make the edge list use exactly the column names of the data.".to_string()
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ds(cols: Vec<Vec<f64>>) -> Dataset {
+        let names = (1..=cols.len()).map(|i| format!("X{i}")).collect();
+        Dataset::new(names, cols).unwrap()
+    }
+
+    #[test]
+    fn new_checks_the_shape() {
+        assert_eq!(Dataset::new(vec![], vec![]), Err(DataError::NoColumns));
+        assert!(matches!(
+            Dataset::new(vec!["a".into()], vec![vec![1.0], vec![2.0]]),
+            Err(DataError::NameCount {
+                names: 1,
+                columns: 2
+            })
+        ));
+        let err = Dataset::new(
+            vec!["a".into(), "b".into()],
+            vec![vec![1.0, 2.0], vec![1.0]],
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("\"b\""), "{err}");
+        assert!(!err.hint().is_empty() && !err.title().is_empty());
+    }
+
+    #[test]
+    fn matrix_is_rows_by_columns() {
+        let d = ds(vec![vec![1.0, 2.0, 3.0], vec![4.0, 5.0, 6.0]]);
+        let m = d.to_matrix();
+        assert_eq!((m.nrows(), m.ncols()), (3, 2));
+        assert_eq!(m[(2, 0)], 3.0);
+        assert_eq!(m[(0, 1)], 4.0);
+        assert_eq!((d.n_rows(), d.n_cols()), (3, 2));
+    }
+
+    #[test]
+    fn standardized_has_mean_zero_sd_one_and_constant_becomes_zero() {
+        let d = ds(vec![vec![1.0, 2.0, 3.0, 10.0], vec![0.1, 0.1, 0.1, 0.1]]).standardized();
+        let s = d.column_summaries();
+        assert!(s[0].mean.abs() < 1e-12);
+        assert!((s[0].sd - 1.0).abs() < 1e-12);
+        assert_eq!(d.columns[1], vec![0.0; 4]);
+    }
+
+    #[test]
+    fn summaries_skip_non_finite_values() {
+        let d = ds(vec![
+            vec![1.0, f64::NAN, 3.0, f64::INFINITY],
+            vec![f64::NAN; 4],
+        ]);
+        let s = d.column_summaries();
+        assert_eq!(s[0].n_missing, 2);
+        assert_eq!((s[0].mean, s[0].min, s[0].max), (2.0, 1.0, 3.0));
+        assert!((s[0].sd - 2f64.sqrt()).abs() < 1e-12);
+        assert!(s[1].mean.is_nan() && s[1].sd.is_nan() && s[1].n_missing == 4);
+    }
+
+    #[test]
+    fn every_error_has_title_and_hint() {
+        let errors = [
+            DataError::TooFewRows {
+                n: 3,
+                min: 10,
+                dropped: 7,
+            },
+            DataError::TooFewColumns { n: 1 },
+            DataError::Missing {
+                column: "a".into(),
+                count: 2,
+                line: 5,
+            },
+        ];
+        for e in errors {
+            assert!(!e.title().is_empty() && !e.hint().is_empty() && !e.to_string().is_empty());
+        }
+        let e = DataError::TooFewRows {
+            n: 3,
+            min: 10,
+            dropped: 7,
+        };
+        assert!(e.to_string().contains("only 3") && e.to_string().contains("7"));
+    }
+}

@@ -1,0 +1,175 @@
+//! Scores of an estimated graph against a known one: structural Hamming distance, precision,
+//! recall and F1 over directed edges.
+
+use serde::{Deserialize, Serialize};
+
+use crate::graph::DiGraph;
+
+/// How an estimate compares with the truth, edge by edge.
+///
+/// Each unordered node pair {i, j} is judged on its own: estimated edges also in the truth are
+/// `correct`; if what remains of the truth and of the estimate on the pair are both non-empty
+/// (truth i → j, estimate j → i) the estimate is `reversed`; otherwise leftover truth edges are
+/// `missing` and leftover estimated edges are `extra`. So a 2-cycle i ⇄ j estimated over a true
+/// i → j counts as one correct edge plus the extra j → i. SHD = missing + extra + reversed, a
+/// reversal costing 1 (Tsamardinos et al. 2006; NOTEARS' `count_accuracy`, which gives the
+/// same number for a DAG truth, including the 2-cycle case).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Comparison {
+    pub correct: Vec<(usize, usize)>,
+    /// As estimated (the truth has the opposite direction).
+    pub reversed: Vec<(usize, usize)>,
+    /// Truth edges with no estimated edge on their pair.
+    pub missing: Vec<(usize, usize)>,
+    /// Estimated edges on pairs without a true edge, and the second edge of a 2-cycle.
+    pub extra: Vec<(usize, usize)>,
+    pub shd: usize,
+    pub precision: f64,
+    pub recall: f64,
+    pub f1: f64,
+}
+
+/// Ratios with an empty denominator are 0. causal-learn's `ArrowConfusion` divides unguarded
+/// (raising on 0/0); this follows scikit-learn's `zero_division=0` and the `max(·, 1)`
+/// denominators of NOTEARS' `count_accuracy`, so nothing estimated scores precision 0.
+fn ratio(num: usize, den: usize) -> f64 {
+    if den == 0 {
+        0.0
+    } else {
+        num as f64 / den as f64
+    }
+}
+
+/// Compares an estimate with the truth. Graphs of different sizes are compared on the nodes
+/// they share; edges touching the other nodes count as missing or extra.
+pub fn compare(truth: &DiGraph, estimate: &DiGraph) -> Comparison {
+    let n = truth.n_nodes().max(estimate.n_nodes());
+    let has =
+        |g: &DiGraph, i: usize, j: usize| i < g.n_nodes() && j < g.n_nodes() && g.has_edge(i, j);
+    let mut c = Comparison {
+        correct: vec![],
+        reversed: vec![],
+        missing: vec![],
+        extra: vec![],
+        shd: 0,
+        precision: 0.0,
+        recall: 0.0,
+        f1: 0.0,
+    };
+    for i in 0..n {
+        for j in i + 1..n {
+            let mut truth_left = vec![];
+            let mut est_left = vec![];
+            for (a, b) in [(i, j), (j, i)] {
+                match (has(truth, a, b), has(estimate, a, b)) {
+                    (true, true) => c.correct.push((a, b)),
+                    (true, false) => truth_left.push((a, b)),
+                    (false, true) => est_left.push((a, b)),
+                    (false, false) => {}
+                }
+            }
+            if !truth_left.is_empty() && !est_left.is_empty() {
+                c.reversed.extend(est_left);
+            } else {
+                c.missing.extend(truth_left);
+                c.extra.extend(est_left);
+            }
+        }
+    }
+    for v in [
+        &mut c.correct,
+        &mut c.reversed,
+        &mut c.missing,
+        &mut c.extra,
+    ] {
+        v.sort_unstable();
+    }
+    c.shd = c.missing.len() + c.extra.len() + c.reversed.len();
+    let n_true = truth.n_edges();
+    let n_est = estimate.n_edges();
+    c.precision = ratio(c.correct.len(), n_est);
+    c.recall = ratio(c.correct.len(), n_true);
+    c.f1 = if c.precision + c.recall > 0.0 {
+        2.0 * c.precision * c.recall / (c.precision + c.recall)
+    } else {
+        0.0
+    };
+    c
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_category_by_hand() {
+        // Truth 0→1, 1→2, 2→3, 0→3; the estimate keeps 0→1 and 2→3, flips 1→2, drops 0→3
+        // and adds 1→3.
+        let truth = DiGraph::from_edges(4, &[(0, 1), (1, 2), (2, 3), (0, 3)]);
+        let est = DiGraph::from_edges(4, &[(0, 1), (2, 1), (2, 3), (1, 3)]);
+        let c = compare(&truth, &est);
+        assert_eq!(c.correct, vec![(0, 1), (2, 3)]);
+        assert_eq!(c.reversed, vec![(2, 1)]);
+        assert_eq!(c.missing, vec![(0, 3)]);
+        assert_eq!(c.extra, vec![(1, 3)]);
+        assert_eq!(c.shd, 3);
+        assert_eq!(c.precision, 0.5);
+        assert_eq!(c.recall, 0.5);
+        assert_eq!(c.f1, 0.5);
+    }
+
+    #[test]
+    fn identical_graphs_are_perfect() {
+        let g = DiGraph::from_edges(3, &[(0, 1), (1, 2)]);
+        let c = compare(&g, &g);
+        assert_eq!((c.shd, c.precision, c.recall, c.f1), (0, 1.0, 1.0, 1.0));
+    }
+
+    #[test]
+    fn a_two_cycle_over_a_true_edge_is_correct_plus_extra() {
+        let truth = DiGraph::from_edges(2, &[(0, 1)]);
+        let est = DiGraph::from_edges(2, &[(0, 1), (1, 0)]);
+        let c = compare(&truth, &est);
+        assert_eq!(c.correct, vec![(0, 1)]);
+        assert_eq!(c.extra, vec![(1, 0)]);
+        assert!(c.reversed.is_empty() && c.missing.is_empty());
+        assert_eq!(c.shd, 1);
+        assert_eq!(c.precision, 0.5);
+        assert_eq!(c.recall, 1.0);
+        assert!((c.f1 - 2.0 / 3.0).abs() < 1e-15);
+    }
+
+    #[test]
+    fn empty_cases_score_zero() {
+        let truth = DiGraph::from_edges(3, &[(0, 1), (1, 2)]);
+        let empty = DiGraph::empty(3);
+        let c = compare(&truth, &empty);
+        assert_eq!(c.missing, vec![(0, 1), (1, 2)]);
+        assert_eq!((c.shd, c.precision, c.recall, c.f1), (2, 0.0, 0.0, 0.0));
+        let c = compare(&empty, &truth);
+        assert_eq!(c.extra, vec![(0, 1), (1, 2)]);
+        assert_eq!((c.shd, c.precision, c.recall, c.f1), (2, 0.0, 0.0, 0.0));
+        let c = compare(&empty, &empty);
+        assert_eq!((c.shd, c.precision, c.recall, c.f1), (0, 0.0, 0.0, 0.0));
+        let c = compare(&DiGraph::empty(0), &DiGraph::empty(0));
+        assert_eq!(c.shd, 0);
+    }
+
+    #[test]
+    fn all_reversed() {
+        let truth = DiGraph::from_edges(3, &[(0, 1), (1, 2)]);
+        let est = DiGraph::from_edges(3, &[(1, 0), (2, 1)]);
+        let c = compare(&truth, &est);
+        assert_eq!(c.reversed, vec![(1, 0), (2, 1)]);
+        assert_eq!((c.shd, c.precision, c.recall), (2, 0.0, 0.0));
+    }
+
+    #[test]
+    fn different_sizes_do_not_panic() {
+        let truth = DiGraph::from_edges(2, &[(0, 1)]);
+        let est = DiGraph::from_edges(3, &[(0, 1), (1, 2)]);
+        let c = compare(&truth, &est);
+        assert_eq!(c.extra, vec![(1, 2)]);
+        assert_eq!(c.shd, 1);
+    }
+}

@@ -1,0 +1,1324 @@
+//! L-BFGS-B (Byrd, Lu, Nocedal & Zhu 1995; Morales & Nocedal 2011, "version 3.0") as a
+//! steppable state machine: one [`Lbfgsb::step`] is one iteration.
+//!
+//! This is the full algorithm, ported in behaviour from the Fortran code scipy wraps
+//! (`lbfgsb.f`: `cauchy`, `cmprlb`, `subsm`, `lnsrlb`, `dcsrch`/`dcstep`):
+//! - the limited-memory matrix in compact form B = θI − W M Wᵀ, W = [Y, θS]
+//!   (Byrd, Nocedal & Schnabel 1994), with M formed by an LU inverse of its small 2k×2k inverse;
+//! - the generalized Cauchy point along the projected steepest-descent path, breakpoint by
+//!   breakpoint;
+//! - direct primal subspace minimization over the variables free at the Cauchy point, then the
+//!   v3.0 projection of the subspace step (falling back to the v2.1 truncated step when the
+//!   projection is not a descent direction);
+//! - the Moré–Thuente line search (MINPACK-2 `dcsrch`, ftol 1e-3, gtol 0.9, xtol 0.1) with the
+//!   first step 1/‖d‖ and later steps 1, capped at the largest feasible step;
+//! - pairs with sᵀy ≤ ε·(−gᵀs) are skipped; a failed line search drops the memory and retries,
+//!   or ends the run if the memory was already empty (scipy's "ABNORMAL_TERMINATION_IN_LNSRCH").
+//!
+//! Differences from the Fortran: trial points are clamped into the box (guarding against
+//! rounding), a non-finite objective during the line search halves the step toward the last
+//! good one instead of producing NaNs, and the maximum number of function evaluations is not
+//! tracked separately from `max_iter`.
+
+// The routines walk several parallel per-variable arrays with one index, as the Fortran does.
+#![allow(clippy::needless_range_loop)]
+
+use std::collections::VecDeque;
+
+use nalgebra::{DMatrix, DVector};
+
+use crate::run::{StepOutcome, StopReason};
+
+/// Settings; the defaults are those of `scipy.optimize.minimize(method="L-BFGS-B")`, which the
+/// NOTEARS reference code calls without options.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LbfgsbParams {
+    /// Number of correction pairs kept (scipy `maxcor` = 10).
+    pub memory: usize,
+    /// Stop when the max-norm of the projected gradient is at most this (scipy `gtol` = 1e-5).
+    pub pgtol: f64,
+    /// Stop when (f_k − f_{k+1}) / max(|f_k|, |f_{k+1}|, 1) ≤ ftol (scipy `ftol` =
+    /// 2.220446049250313e-09, i.e. factr = 1e7 times machine epsilon).
+    pub ftol: f64,
+    /// Iteration limit (scipy `maxiter` = 15000).
+    pub max_iter: usize,
+    /// Function evaluations allowed per line search (scipy `maxls` = 20).
+    pub max_line_search: usize,
+}
+
+impl Default for LbfgsbParams {
+    fn default() -> Self {
+        LbfgsbParams {
+            memory: 10,
+            pgtol: 1e-5,
+            ftol: 2.220446049250313e-09,
+            max_iter: 15000,
+            max_line_search: 20,
+        }
+    }
+}
+
+/// The objective: writes the gradient at `x` into the second argument and returns f(x).
+pub type Objective<'a> = dyn FnMut(&[f64], &mut [f64]) -> f64 + 'a;
+
+/// A bound-constrained minimization in progress.
+pub struct Lbfgsb {
+    params: LbfgsbParams,
+    lower: Vec<f64>,
+    upper: Vec<f64>,
+    /// Whether any variable has a finite bound (Fortran `cnstnd`).
+    constrained: bool,
+    /// Whether every variable has both bounds finite (Fortran `boxed`).
+    boxed: bool,
+    x: Vec<f64>,
+    g: Vec<f64>,
+    f: f64,
+    /// Correction pairs, oldest first.
+    s: VecDeque<Vec<f64>>,
+    y: VecDeque<Vec<f64>>,
+    /// sty[i][j] = s_iᵀ y_j and sts[i][j] = s_iᵀ s_j, in the order of `s`/`y`.
+    sty: Vec<Vec<f64>>,
+    sts: Vec<Vec<f64>>,
+    /// yty[i][j] = y_iᵀ y_j.
+    yty: Vec<Vec<f64>>,
+    theta: f64,
+    /// The 2k×2k middle matrix M of B = θI − W M Wᵀ (row-major), k = number of pairs.
+    middle: Vec<f64>,
+    n_iter: usize,
+    n_evals: usize,
+    done: Option<StopReason>,
+    // Scratch buffers reused by every iteration.
+    xcp: Vec<f64>,
+    xbar: Vec<f64>,
+    dir: Vec<f64>,
+    x_trial: Vec<f64>,
+    g_trial: Vec<f64>,
+    fixed_at_cp: Vec<bool>,
+}
+
+fn dot(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+/// y = M v for the row-major square matrix M.
+fn mat_vec(m: &[f64], v: &[f64], out: &mut [f64]) {
+    let k = v.len();
+    for (i, o) in out.iter_mut().enumerate() {
+        *o = dot(&m[i * k..(i + 1) * k], v);
+    }
+}
+
+impl Lbfgsb {
+    /// Starts a minimization from `x0` projected into the box, evaluating f and its gradient
+    /// once. Bound vectors shorter than `x0` leave the rest unbounded; NaN bounds mean
+    /// unbounded; a lower bound above its upper bound fixes the variable at the lower bound.
+    pub fn new(
+        x0: Vec<f64>,
+        lower: Vec<f64>,
+        upper: Vec<f64>,
+        params: LbfgsbParams,
+        f: &mut Objective<'_>,
+    ) -> Self {
+        let n = x0.len();
+        let lower: Vec<f64> = (0..n)
+            .map(|i| {
+                lower
+                    .get(i)
+                    .copied()
+                    .filter(|v| !v.is_nan())
+                    .unwrap_or(f64::NEG_INFINITY)
+            })
+            .collect();
+        let upper: Vec<f64> = (0..n)
+            .map(|i| {
+                let u = upper
+                    .get(i)
+                    .copied()
+                    .filter(|v| !v.is_nan())
+                    .unwrap_or(f64::INFINITY);
+                u.max(lower[i])
+            })
+            .collect();
+        let x: Vec<f64> = x0
+            .iter()
+            .enumerate()
+            .map(|(i, &v)| {
+                let v = if v.is_finite() { v } else { 0.0 };
+                v.max(lower[i]).min(upper[i])
+            })
+            .collect();
+        let constrained = lower.iter().chain(&upper).any(|b| b.is_finite());
+        let boxed = lower.iter().chain(&upper).all(|b| b.is_finite());
+        let params = LbfgsbParams {
+            memory: params.memory.max(1),
+            ..params
+        };
+        let mut g = vec![0.0; n];
+        let fx = f(&x, &mut g);
+        let mut opt = Lbfgsb {
+            params,
+            lower,
+            upper,
+            constrained,
+            boxed,
+            x,
+            g,
+            f: fx,
+            s: VecDeque::new(),
+            y: VecDeque::new(),
+            sty: vec![],
+            sts: vec![],
+            yty: vec![],
+            theta: 1.0,
+            middle: vec![],
+            n_iter: 0,
+            n_evals: 1,
+            done: None,
+            xcp: vec![0.0; n],
+            xbar: vec![0.0; n],
+            dir: vec![0.0; n],
+            x_trial: vec![0.0; n],
+            g_trial: vec![0.0; n],
+            fixed_at_cp: vec![false; n],
+        };
+        if !fx.is_finite() || opt.g.iter().any(|v| !v.is_finite()) {
+            opt.done = Some(StopReason::LimitReached(
+                "the objective or its gradient is not finite at the starting point".into(),
+            ));
+        } else if opt.projected_gradient_norm() <= opt.params.pgtol {
+            opt.done = Some(StopReason::Converged);
+        }
+        opt
+    }
+
+    pub fn x(&self) -> &[f64] {
+        &self.x
+    }
+
+    pub fn f(&self) -> f64 {
+        self.f
+    }
+
+    /// Gradient at [`Lbfgsb::x`].
+    pub fn gradient(&self) -> &[f64] {
+        &self.g
+    }
+
+    pub fn n_iter(&self) -> usize {
+        self.n_iter
+    }
+
+    pub fn n_evals(&self) -> usize {
+        self.n_evals
+    }
+
+    /// Why the run ended, once it has.
+    pub fn stop_reason(&self) -> Option<&StopReason> {
+        self.done.as_ref()
+    }
+
+    /// Max-norm of the projected gradient (Fortran `projgr`).
+    pub fn projected_gradient_norm(&self) -> f64 {
+        let mut norm = 0.0f64;
+        for i in 0..self.x.len() {
+            let mut gi = self.g[i];
+            if gi < 0.0 {
+                gi = gi.max(self.x[i] - self.upper[i]);
+            } else {
+                gi = gi.min(self.x[i] - self.lower[i]);
+            }
+            norm = norm.max(gi.abs());
+        }
+        norm
+    }
+
+    fn pairs(&self) -> usize {
+        self.s.len()
+    }
+
+    /// Row i of W = [Y, θS].
+    fn w_row(&self, i: usize, out: &mut [f64]) {
+        let k = self.pairs();
+        for j in 0..k {
+            out[j] = self.y[j][i];
+            out[k + j] = self.theta * self.s[j][i];
+        }
+    }
+
+    /// WᵀW = [[YᵀY, θYᵀS], [θSᵀY, θ²SᵀS]] from the maintained inner products (row-major).
+    fn wtw(&self) -> Vec<f64> {
+        let k = self.pairs();
+        let k2 = 2 * k;
+        let t = self.theta;
+        let mut a = vec![0.0; k2 * k2];
+        for j in 0..k {
+            for l in 0..k {
+                a[j * k2 + l] = self.yty[j][l];
+                a[j * k2 + k + l] = t * self.sty[l][j];
+                a[(k + j) * k2 + l] = t * self.sty[j][l];
+                a[(k + j) * k2 + k + l] = t * t * self.sts[j][l];
+            }
+        }
+        a
+    }
+
+    fn forget(&mut self) {
+        self.s.clear();
+        self.y.clear();
+        self.sty.clear();
+        self.sts.clear();
+        self.yty.clear();
+        self.middle.clear();
+        self.theta = 1.0;
+    }
+
+    /// One iteration: Cauchy point, subspace step, line search, memory update, stopping tests.
+    pub fn step(&mut self, f: &mut Objective<'_>) -> StepOutcome {
+        if let Some(reason) = &self.done {
+            return StepOutcome::Finished(reason.clone());
+        }
+        let c = self.cauchy_point();
+        self.xbar.copy_from_slice(&self.xcp);
+        if self.pairs() > 0 && self.fixed_at_cp.iter().any(|&fixed| !fixed) {
+            self.subspace_minimization(&c);
+        }
+        for i in 0..self.x.len() {
+            self.dir[i] = self.xbar[i] - self.x[i];
+        }
+        let f_old = self.f;
+        match self.line_search(f) {
+            Ok(step) => {
+                self.n_iter += 1;
+                if self.projected_gradient_norm() <= self.params.pgtol {
+                    return self.finish(StopReason::Converged);
+                }
+                let scale = f_old.abs().max(self.f.abs()).max(1.0);
+                if f_old - self.f <= self.params.ftol * scale {
+                    return self.finish(StopReason::Converged);
+                }
+                self.update_memory(step);
+                if self.n_iter >= self.params.max_iter {
+                    let why = format!("{} iterations", self.params.max_iter);
+                    return self.finish(StopReason::LimitReached(why));
+                }
+                StepOutcome::Continue
+            }
+            Err(()) => {
+                if self.pairs() == 0 {
+                    self.n_iter += 1;
+                    return self.finish(StopReason::LimitReached(
+                        "the line search could not decrease the objective".into(),
+                    ));
+                }
+                // As the Fortran does: drop the curvature memory and retry from the same point.
+                self.forget();
+                StepOutcome::Continue
+            }
+        }
+    }
+
+    fn finish(&mut self, reason: StopReason) -> StepOutcome {
+        self.done = Some(reason.clone());
+        StepOutcome::Finished(reason)
+    }
+
+    /// The generalized Cauchy point (Fortran `cauchy`): the first local minimizer of the
+    /// quadratic model along the projected steepest-descent path. Writes `xcp` and
+    /// `fixed_at_cp`, and returns c = Wᵀ(xcp − x).
+    fn cauchy_point(&mut self) -> Vec<f64> {
+        let n = self.x.len();
+        let k = self.pairs();
+        let k2 = 2 * k;
+        let theta = self.theta;
+        let mut d = vec![0.0; n];
+        let mut p = vec![0.0; k2];
+        let mut breakpoints: Vec<(f64, usize)> = Vec::new();
+        let mut f1 = 0.0;
+        let mut bounded = true;
+        let mut unbounded_moves = 0usize;
+        let mut wi = vec![0.0; k2];
+        for i in 0..n {
+            let (l, u, xi) = (self.lower[i], self.upper[i], self.x[i]);
+            let neg_g = -self.g[i];
+            let fixed = if l == u {
+                true
+            } else {
+                let at_lower = l.is_finite() && xi - l <= 0.0;
+                let at_upper = u.is_finite() && u - xi <= 0.0;
+                (at_lower && neg_g <= 0.0) || (at_upper && neg_g >= 0.0)
+            };
+            self.fixed_at_cp[i] = fixed;
+            if fixed || neg_g == 0.0 {
+                continue;
+            }
+            d[i] = neg_g;
+            f1 -= neg_g * neg_g;
+            // p = Wᵀd, with θ applied to the S half at the end.
+            for j in 0..k {
+                p[j] += self.y[j][i] * neg_g;
+                p[k + j] += self.s[j][i] * neg_g;
+            }
+            if l.is_finite() && neg_g < 0.0 {
+                breakpoints.push(((xi - l) / -neg_g, i));
+            } else if u.is_finite() && neg_g > 0.0 {
+                breakpoints.push(((u - xi) / neg_g, i));
+            } else {
+                unbounded_moves += 1;
+                bounded = false;
+            }
+        }
+        for pj in &mut p[k..] {
+            *pj *= theta;
+        }
+        self.xcp.copy_from_slice(&self.x);
+        let mut c = vec![0.0; k2];
+        if breakpoints.is_empty() && unbounded_moves == 0 {
+            return c;
+        }
+        let mut v = vec![0.0; k2];
+        let mut f2 = -theta * f1;
+        let f2_org = f2;
+        if k > 0 {
+            mat_vec(&self.middle, &p, &mut v);
+            f2 -= dot(&v, &p);
+        }
+        let mut dtm = -f1 / f2;
+        let mut tsum = 0.0;
+        breakpoints.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let n_break = breakpoints.len();
+        let mut t_prev = 0.0;
+        let mut reached_all = false;
+        for (idx, &(tj, ibp)) in breakpoints.iter().enumerate() {
+            let dt = tj - t_prev;
+            if dtm < dt {
+                break;
+            }
+            t_prev = tj;
+            tsum += dt;
+            let dibp = d[ibp];
+            d[ibp] = 0.0;
+            let zibp = if dibp > 0.0 {
+                self.xcp[ibp] = self.upper[ibp];
+                self.upper[ibp] - self.x[ibp]
+            } else {
+                self.xcp[ibp] = self.lower[ibp];
+                self.lower[ibp] - self.x[ibp]
+            };
+            self.fixed_at_cp[ibp] = true;
+            let n_left = n_break - idx - 1;
+            if n_left == 0 && n_break == n {
+                dtm = dt;
+                reached_all = true;
+                break;
+            }
+            let dibp2 = dibp * dibp;
+            f1 += dt * f2 + dibp2 - theta * dibp * zibp;
+            f2 -= theta * dibp2;
+            if k > 0 {
+                for (cj, pj) in c.iter_mut().zip(&p) {
+                    *cj += dt * pj;
+                }
+                self.w_row(ibp, &mut wi);
+                mat_vec(&self.middle, &wi, &mut v);
+                let wmc = dot(&c, &v);
+                let wmp = dot(&p, &v);
+                let wmw = dot(&wi, &v);
+                for (pj, wj) in p.iter_mut().zip(&wi) {
+                    *pj -= dibp * wj;
+                }
+                f1 += dibp * wmc;
+                f2 += 2.0 * dibp * wmp - dibp2 * wmw;
+            }
+            f2 = f2.max(f64::EPSILON * f2_org);
+            if n_left > 0 {
+                dtm = -f1 / f2;
+            } else if bounded {
+                dtm = 0.0;
+            } else {
+                dtm = -f1 / f2;
+            }
+        }
+        if !reached_all {
+            if !(dtm > 0.0 && dtm.is_finite()) {
+                dtm = 0.0;
+            }
+            tsum += dtm;
+            for i in 0..n {
+                if d[i] != 0.0 {
+                    self.xcp[i] = (self.x[i] + tsum * d[i])
+                        .max(self.lower[i])
+                        .min(self.upper[i]);
+                }
+            }
+        }
+        if k > 0 {
+            for (cj, pj) in c.iter_mut().zip(&p) {
+                *cj += dtm * pj;
+            }
+        }
+        c
+    }
+
+    /// Direct primal subspace minimization (Fortran `cmprlb` + `subsm`, v3.0) over the
+    /// variables free at the Cauchy point; writes the result into `xbar`.
+    fn subspace_minimization(&mut self, c: &[f64]) {
+        let n = self.x.len();
+        let k = self.pairs();
+        let k2 = 2 * k;
+        let theta = self.theta;
+        // r = −Zᵀ(g + θ(xcp − x) − W M c) on the free variables.
+        let mut mc = vec![0.0; k2];
+        mat_vec(&self.middle, c, &mut mc);
+        let mut wi = vec![0.0; k2];
+        let mut wr = vec![0.0; k2];
+        let mut r = vec![0.0; n];
+        let n_free = self.fixed_at_cp.iter().filter(|&&fixed| !fixed).count();
+        // A = WᵀZZᵀW, summed over the free rows or, when fewer, as WᵀW minus the fixed rows.
+        let from_fixed = n - n_free < n_free;
+        let mut a = if from_fixed {
+            self.wtw()
+        } else {
+            vec![0.0; k2 * k2]
+        };
+        let sign = if from_fixed { -1.0 } else { 1.0 };
+        for i in 0..n {
+            let free = !self.fixed_at_cp[i];
+            if free || from_fixed {
+                self.w_row(i, &mut wi);
+            }
+            if free {
+                let ri = -theta * (self.xcp[i] - self.x[i]) - self.g[i] + dot(&wi, &mc);
+                r[i] = ri;
+                for (acc, w) in wr.iter_mut().zip(&wi) {
+                    *acc += w * ri;
+                }
+            }
+            if free != from_fixed {
+                for p in 0..k2 {
+                    let wp = sign * wi[p];
+                    if wp != 0.0 {
+                        let row = &mut a[p * k2 + p..(p + 1) * k2];
+                        for (apq, wq) in row.iter_mut().zip(&wi[p..]) {
+                            *apq += wp * wq;
+                        }
+                    }
+                }
+            }
+        }
+        for p in 0..k2 {
+            for q in 0..p {
+                a[p * k2 + q] = a[q * k2 + p];
+            }
+        }
+        // Sherman–Morrison–Woodbury: B̂⁻¹ r = r/θ + (1/θ²) ZᵀW (I − M WᵀZZᵀW/θ)⁻¹ M WᵀZ r.
+        let m = DMatrix::from_row_slice(k2, k2, &self.middle);
+        let a = DMatrix::from_row_slice(k2, k2, &a);
+        let big_n = DMatrix::<f64>::identity(k2, k2) - (&m * a) / theta;
+        let rhs = &m * DVector::from_column_slice(&wr);
+        let Some(z) = big_n.lu().solve(&rhs) else {
+            return;
+        };
+        if z.iter().any(|v| !v.is_finite()) {
+            return;
+        }
+        // du stored in `dir` (free coordinates only).
+        let mut projected_hit_bound = false;
+        for i in 0..n {
+            if self.fixed_at_cp[i] {
+                self.dir[i] = 0.0;
+                continue;
+            }
+            self.w_row(i, &mut wi);
+            let du = r[i] / theta + dot(&wi, z.as_slice()) / (theta * theta);
+            self.dir[i] = du;
+            let xi = (self.xcp[i] + du).max(self.lower[i]).min(self.upper[i]);
+            if xi == self.lower[i] || xi == self.upper[i] {
+                projected_hit_bound = true;
+            }
+            self.xbar[i] = xi;
+        }
+        if !projected_hit_bound {
+            return;
+        }
+        let dd: f64 = (0..n).map(|i| (self.xbar[i] - self.x[i]) * self.g[i]).sum();
+        if dd <= 0.0 {
+            return;
+        }
+        // The projection is uphill: take the v2.1 step, the longest feasible part of du.
+        self.xbar.copy_from_slice(&self.xcp);
+        let mut alpha = 1.0f64;
+        let mut blocking = None;
+        for i in 0..n {
+            if self.fixed_at_cp[i] {
+                continue;
+            }
+            let di = self.dir[i];
+            let mut t = alpha;
+            if di < 0.0 && self.lower[i].is_finite() {
+                let room = self.lower[i] - self.xcp[i];
+                if room >= 0.0 {
+                    t = 0.0;
+                } else if di * alpha < room {
+                    t = room / di;
+                }
+            } else if di > 0.0 && self.upper[i].is_finite() {
+                let room = self.upper[i] - self.xcp[i];
+                if room <= 0.0 {
+                    t = 0.0;
+                } else if di * alpha > room {
+                    t = room / di;
+                }
+            }
+            if t < alpha {
+                alpha = t;
+                blocking = Some(i);
+            }
+        }
+        for i in 0..n {
+            if !self.fixed_at_cp[i] {
+                self.xbar[i] = self.xcp[i] + alpha * self.dir[i];
+            }
+        }
+        if let Some(b) = blocking.filter(|_| alpha < 1.0) {
+            self.xbar[b] = if self.dir[b] > 0.0 {
+                self.upper[b]
+            } else {
+                self.lower[b]
+            };
+        }
+        for i in 0..n {
+            self.xbar[i] = self.xbar[i].max(self.lower[i]).min(self.upper[i]);
+        }
+    }
+
+    /// Moré–Thuente line search along `dir` from `x` (Fortran `lnsrlb`). On success moves
+    /// `x`, `g`, `f` and returns the step length.
+    fn line_search(&mut self, f: &mut Objective<'_>) -> Result<f64, ()> {
+        let n = self.x.len();
+        let gd = dot(&self.g, &self.dir);
+        if gd.is_nan() || gd >= 0.0 {
+            return Err(());
+        }
+        let dnorm = dot(&self.dir, &self.dir).sqrt();
+        let mut stp_max = f64::MAX;
+        if self.constrained {
+            if self.n_iter == 0 {
+                stp_max = 1.0;
+            } else {
+                for i in 0..n {
+                    let di = self.dir[i];
+                    if di < 0.0 && self.lower[i].is_finite() {
+                        let room = self.lower[i] - self.x[i];
+                        if room >= 0.0 {
+                            stp_max = 0.0;
+                        } else if di * stp_max < room {
+                            stp_max = room / di;
+                        }
+                    } else if di > 0.0 && self.upper[i].is_finite() {
+                        let room = self.upper[i] - self.x[i];
+                        if room <= 0.0 {
+                            stp_max = 0.0;
+                        } else if di * stp_max > room {
+                            stp_max = room / di;
+                        }
+                    }
+                }
+            }
+        }
+        let mut stp = if self.n_iter == 0 && !self.boxed {
+            (1.0 / dnorm).min(stp_max)
+        } else {
+            1.0
+        };
+        let mut search = match MoreThuente::start(self.f, gd, stp, 0.0, stp_max) {
+            Some(s) => s,
+            None => return Err(()),
+        };
+        let mut evals = 0;
+        loop {
+            if evals >= self.params.max_line_search {
+                return Err(());
+            }
+            evals += 1;
+            for i in 0..n {
+                let xi = if stp == 1.0 {
+                    self.xbar[i]
+                } else {
+                    self.x[i] + stp * self.dir[i]
+                };
+                self.x_trial[i] = xi.max(self.lower[i]).min(self.upper[i]);
+            }
+            let ft = f(&self.x_trial, &mut self.g_trial);
+            self.n_evals += 1;
+            let gdt = dot(&self.g_trial, &self.dir);
+            if !ft.is_finite() || !gdt.is_finite() {
+                if !search.shrink(&mut stp) {
+                    return Err(());
+                }
+                continue;
+            }
+            match search.next(&mut stp, ft, gdt) {
+                Task::Evaluate => continue,
+                Task::Done => {
+                    // The accepted point is the one just evaluated.
+                    std::mem::swap(&mut self.x, &mut self.x_trial);
+                    std::mem::swap(&mut self.g, &mut self.g_trial);
+                    self.f = ft;
+                    return Ok(stp);
+                }
+            }
+        }
+    }
+
+    /// Adds the pair (s, y) from the last move unless its curvature is too small (Fortran:
+    /// skip when sᵀy ≤ ε·(−gᵀs)), and refreshes θ and M.
+    fn update_memory(&mut self, step: f64) {
+        let n = self.x.len();
+        // x_trial/g_trial now hold the previous point (swapped in the line search).
+        let mut sy = 0.0;
+        let mut yy = 0.0;
+        for i in 0..n {
+            let si = self.x[i] - self.x_trial[i];
+            let yi = self.g[i] - self.g_trial[i];
+            sy += si * yi;
+            yy += yi * yi;
+        }
+        let old_gs = -step * dot(&self.g_trial, &self.dir);
+        if !(sy > f64::EPSILON * old_gs && sy.is_finite() && yy.is_finite()) {
+            return;
+        }
+        // Reuse the evicted pair's buffers when the memory is full.
+        let (mut s, mut y) = if self.s.len() >= self.params.memory {
+            self.sty.remove(0);
+            self.sts.remove(0);
+            self.yty.remove(0);
+            for row in self
+                .sty
+                .iter_mut()
+                .chain(self.sts.iter_mut())
+                .chain(self.yty.iter_mut())
+            {
+                row.remove(0);
+            }
+            (
+                self.s.pop_front().unwrap_or_default(),
+                self.y.pop_front().unwrap_or_default(),
+            )
+        } else {
+            (Vec::new(), Vec::new())
+        };
+        s.resize(n, 0.0);
+        y.resize(n, 0.0);
+        for i in 0..n {
+            s[i] = self.x[i] - self.x_trial[i];
+            y[i] = self.g[i] - self.g_trial[i];
+        }
+        // New row and column of SᵀY and SᵀS.
+        let k = self.s.len();
+        let mut sty_row = Vec::with_capacity(k + 1);
+        let mut sts_row = Vec::with_capacity(k + 1);
+        let mut yty_row = Vec::with_capacity(k + 1);
+        for j in 0..k {
+            let yy_j = dot(&y, &self.y[j]);
+            yty_row.push(yy_j);
+            self.yty[j].push(yy_j);
+            sty_row.push(dot(&s, &self.y[j]));
+            let ss = dot(&s, &self.s[j]);
+            sts_row.push(ss);
+            let col = dot(&self.s[j], &y);
+            self.sty[j].push(col);
+            self.sts[j].push(ss);
+        }
+        sty_row.push(sy);
+        sts_row.push(dot(&s, &s));
+        yty_row.push(yy);
+        self.yty.push(yty_row);
+        self.sty.push(sty_row);
+        self.sts.push(sts_row);
+        self.s.push_back(s);
+        self.y.push_back(y);
+        self.theta = yy / sy;
+        self.rebuild_middle();
+    }
+
+    /// M = [[−D, Lᵀ], [L, θSᵀS]]⁻¹ with D = diag(sᵢᵀyᵢ), L strictly lower part of SᵀY.
+    fn rebuild_middle(&mut self) {
+        let k = self.s.len();
+        if k == 0 {
+            self.forget();
+            return;
+        }
+        let k2 = 2 * k;
+        let mut kmat = DMatrix::<f64>::zeros(k2, k2);
+        for i in 0..k {
+            kmat[(i, i)] = -self.sty[i][i];
+            for j in 0..k {
+                if i > j {
+                    kmat[(k + i, j)] = self.sty[i][j];
+                    kmat[(j, k + i)] = self.sty[i][j];
+                }
+                kmat[(k + i, k + j)] = self.theta * self.sts[i][j];
+            }
+        }
+        match kmat.try_inverse() {
+            Some(m) if m.iter().all(|v| v.is_finite()) => {
+                self.middle.clear();
+                for i in 0..k2 {
+                    for j in 0..k2 {
+                        self.middle.push(m[(i, j)]);
+                    }
+                }
+            }
+            _ => self.forget(),
+        }
+    }
+}
+
+/// What the line search wants next.
+enum Task {
+    Evaluate,
+    Done,
+}
+
+/// MINPACK-2 `dcsrch` (Moré & Thuente 1994) with L-BFGS-B's constants.
+struct MoreThuente {
+    brackt: bool,
+    stage1: bool,
+    finit: f64,
+    ginit: f64,
+    gtest: f64,
+    width: f64,
+    width1: f64,
+    stx: f64,
+    fx: f64,
+    gx: f64,
+    sty: f64,
+    fy: f64,
+    gy: f64,
+    stmin: f64,
+    stmax: f64,
+    stpmin: f64,
+    stpmax: f64,
+}
+
+const LS_FTOL: f64 = 1e-3;
+const LS_GTOL: f64 = 0.9;
+const LS_XTOL: f64 = 0.1;
+
+impl MoreThuente {
+    fn start(f: f64, g: f64, stp: f64, stpmin: f64, stpmax: f64) -> Option<Self> {
+        if !(stp >= stpmin && stp <= stpmax && g < 0.0 && stp > 0.0) {
+            return None;
+        }
+        let width = stpmax - stpmin;
+        Some(MoreThuente {
+            brackt: false,
+            stage1: true,
+            finit: f,
+            ginit: g,
+            gtest: LS_FTOL * g,
+            width,
+            width1: width / 0.5,
+            stx: 0.0,
+            fx: f,
+            gx: g,
+            sty: 0.0,
+            fy: f,
+            gy: g,
+            stmin: 0.0,
+            stmax: stp + 4.0 * stp,
+            stpmin,
+            stpmax,
+        })
+    }
+
+    /// A trial step gave a non-finite value: go halfway back toward the best step and never
+    /// beyond the failed one again. False when no smaller step is left to try.
+    fn shrink(&mut self, stp: &mut f64) -> bool {
+        let bad = *stp;
+        self.stpmax = self.stpmax.min(self.stx + 0.75 * (bad - self.stx));
+        self.stmax = self.stmax.min(self.stpmax);
+        *stp = self.stx + 0.5 * (bad - self.stx);
+        *stp > self.stx && *stp < bad
+    }
+
+    fn next(&mut self, stp: &mut f64, f: f64, g: f64) -> Task {
+        let ftest = self.finit + *stp * self.gtest;
+        if self.stage1 && f <= ftest && g >= 0.0 {
+            self.stage1 = false;
+        }
+        let mut warn = false;
+        if self.brackt && (*stp <= self.stmin || *stp >= self.stmax) {
+            warn = true; // rounding errors prevent progress
+        }
+        if self.brackt && self.stmax - self.stmin <= LS_XTOL * self.stmax {
+            warn = true; // xtol test satisfied
+        }
+        if *stp == self.stpmax && f <= ftest && g <= self.gtest {
+            warn = true; // stp = stpmax
+        }
+        if *stp == self.stpmin && (f > ftest || g >= self.gtest) {
+            warn = true; // stp = stpmin
+        }
+        if (f <= ftest && g.abs() <= LS_GTOL * (-self.ginit)) || warn {
+            return Task::Done;
+        }
+        // In the first stage, while the decrease is insufficient, step on the modified
+        // function ψ(α) = f(α) − f(0) − α·ftol·f'(0).
+        if self.stage1 && f <= self.fx && f > ftest {
+            let gt = self.gtest;
+            let mut fxm = self.fx - self.stx * gt;
+            let mut fym = self.fy - self.sty * gt;
+            let mut gxm = self.gx - gt;
+            let mut gym = self.gy - gt;
+            let fm = f - *stp * gt;
+            let gm = g - gt;
+            dcstep(
+                &mut self.stx,
+                &mut fxm,
+                &mut gxm,
+                &mut self.sty,
+                &mut fym,
+                &mut gym,
+                stp,
+                fm,
+                gm,
+                &mut self.brackt,
+                self.stmin,
+                self.stmax,
+            );
+            self.fx = fxm + self.stx * gt;
+            self.fy = fym + self.sty * gt;
+            self.gx = gxm + gt;
+            self.gy = gym + gt;
+        } else {
+            dcstep(
+                &mut self.stx,
+                &mut self.fx,
+                &mut self.gx,
+                &mut self.sty,
+                &mut self.fy,
+                &mut self.gy,
+                stp,
+                f,
+                g,
+                &mut self.brackt,
+                self.stmin,
+                self.stmax,
+            );
+        }
+        if self.brackt {
+            if (self.sty - self.stx).abs() >= 0.66 * self.width1 {
+                *stp = self.stx + 0.5 * (self.sty - self.stx);
+            }
+            self.width1 = self.width;
+            self.width = (self.sty - self.stx).abs();
+            self.stmin = self.stx.min(self.sty);
+            self.stmax = self.stx.max(self.sty);
+        } else {
+            self.stmin = *stp + 1.1 * (*stp - self.stx);
+            self.stmax = *stp + 4.0 * (*stp - self.stx);
+        }
+        *stp = stp.max(self.stpmin).min(self.stpmax);
+        if self.brackt
+            && (*stp <= self.stmin
+                || *stp >= self.stmax
+                || self.stmax - self.stmin <= LS_XTOL * self.stmax)
+        {
+            *stp = self.stx;
+        }
+        Task::Evaluate
+    }
+}
+
+/// MINPACK-2 `dcstep`: a safeguarded cubic/quadratic step that keeps an interval of
+/// uncertainty [stx, sty] around a step satisfying the strong Wolfe conditions.
+#[allow(clippy::too_many_arguments)]
+fn dcstep(
+    stx: &mut f64,
+    fx: &mut f64,
+    dx: &mut f64,
+    sty: &mut f64,
+    fy: &mut f64,
+    dy: &mut f64,
+    stp: &mut f64,
+    fp: f64,
+    dp: f64,
+    brackt: &mut bool,
+    stpmin: f64,
+    stpmax: f64,
+) {
+    let sgnd = dp * (*dx / dx.abs());
+    let stpf;
+    if fp > *fx {
+        // A higher function value: the minimum is bracketed.
+        let theta = 3.0 * (*fx - fp) / (*stp - *stx) + *dx + dp;
+        let s = theta.abs().max(dx.abs()).max(dp.abs());
+        let mut gamma = s * ((theta / s).powi(2) - (*dx / s) * (dp / s)).max(0.0).sqrt();
+        if *stp < *stx {
+            gamma = -gamma;
+        }
+        let p = (gamma - *dx) + theta;
+        let q = ((gamma - *dx) + gamma) + dp;
+        let r = p / q;
+        let stpc = *stx + r * (*stp - *stx);
+        let stpq = *stx + ((*dx / ((*fx - fp) / (*stp - *stx) + *dx)) / 2.0) * (*stp - *stx);
+        stpf = if (stpc - *stx).abs() < (stpq - *stx).abs() {
+            stpc
+        } else {
+            stpc + (stpq - stpc) / 2.0
+        };
+        *brackt = true;
+    } else if sgnd < 0.0 {
+        // Lower value, derivatives of opposite sign: the minimum is bracketed.
+        let theta = 3.0 * (*fx - fp) / (*stp - *stx) + *dx + dp;
+        let s = theta.abs().max(dx.abs()).max(dp.abs());
+        let mut gamma = s * ((theta / s).powi(2) - (*dx / s) * (dp / s)).max(0.0).sqrt();
+        if *stp > *stx {
+            gamma = -gamma;
+        }
+        let p = (gamma - dp) + theta;
+        let q = ((gamma - dp) + gamma) + *dx;
+        let r = p / q;
+        let stpc = *stp + r * (*stx - *stp);
+        let stpq = *stp + (dp / (dp - *dx)) * (*stx - *stp);
+        stpf = if (stpc - *stp).abs() > (stpq - *stp).abs() {
+            stpc
+        } else {
+            stpq
+        };
+        *brackt = true;
+    } else if dp.abs() < dx.abs() {
+        // Lower value, same-sign derivatives, derivative magnitude decreasing.
+        let theta = 3.0 * (*fx - fp) / (*stp - *stx) + *dx + dp;
+        let s = theta.abs().max(dx.abs()).max(dp.abs());
+        let mut gamma = s * ((theta / s).powi(2) - (*dx / s) * (dp / s)).max(0.0).sqrt();
+        if *stp > *stx {
+            gamma = -gamma;
+        }
+        let p = (gamma - dp) + theta;
+        let q = (gamma + (*dx - dp)) + gamma;
+        let r = p / q;
+        let stpc = if r < 0.0 && gamma != 0.0 {
+            *stp + r * (*stx - *stp)
+        } else if *stp > *stx {
+            stpmax
+        } else {
+            stpmin
+        };
+        let stpq = *stp + (dp / (dp - *dx)) * (*stx - *stp);
+        if *brackt {
+            let mut sf = if (stpc - *stp).abs() < (stpq - *stp).abs() {
+                stpc
+            } else {
+                stpq
+            };
+            if *stp > *stx {
+                sf = sf.min(*stp + 0.66 * (*sty - *stp));
+            } else {
+                sf = sf.max(*stp + 0.66 * (*sty - *stp));
+            }
+            stpf = sf;
+        } else {
+            let sf = if (stpc - *stp).abs() > (stpq - *stp).abs() {
+                stpc
+            } else {
+                stpq
+            };
+            stpf = sf.min(stpmax).max(stpmin);
+        }
+    } else {
+        // Lower value, same-sign derivatives, derivative magnitude not decreasing.
+        stpf = if *brackt {
+            let theta = 3.0 * (fp - *fy) / (*sty - *stp) + *dy + dp;
+            let s = theta.abs().max(dy.abs()).max(dp.abs());
+            let mut gamma = s * ((theta / s).powi(2) - (*dy / s) * (dp / s)).max(0.0).sqrt();
+            if *stp > *sty {
+                gamma = -gamma;
+            }
+            let p = (gamma - dp) + theta;
+            let q = ((gamma - dp) + gamma) + *dy;
+            let r = p / q;
+            *stp + r * (*sty - *stp)
+        } else if *stp > *stx {
+            stpmax
+        } else {
+            stpmin
+        };
+    }
+    if fp > *fx {
+        *sty = *stp;
+        *fy = fp;
+        *dy = dp;
+    } else {
+        if sgnd < 0.0 {
+            *sty = *stx;
+            *fy = *fx;
+            *dy = *dx;
+        }
+        *stx = *stp;
+        *fx = fp;
+        *dx = dp;
+    }
+    *stp = stpf;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn run(opt: &mut Lbfgsb, f: &mut Objective<'_>) -> StopReason {
+        loop {
+            if let StepOutcome::Finished(r) = opt.step(f) {
+                return r;
+            }
+        }
+    }
+
+    fn rosenbrock(x: &[f64], g: &mut [f64]) -> f64 {
+        let n = x.len();
+        let mut f = 0.0;
+        g.iter_mut().for_each(|v| *v = 0.0);
+        for i in 0..n - 1 {
+            let a = x[i + 1] - x[i] * x[i];
+            let b = 1.0 - x[i];
+            f += 100.0 * a * a + b * b;
+            g[i] += -400.0 * a * x[i] - 2.0 * b;
+            g[i + 1] += 200.0 * a;
+        }
+        f
+    }
+
+    #[test]
+    fn rosenbrock_unconstrained() {
+        let n = 6;
+        let inf = f64::INFINITY;
+        let mut f = rosenbrock;
+        let mut opt = Lbfgsb::new(
+            vec![-1.2, 1.0, -1.2, 1.0, -1.2, 1.0],
+            vec![-inf; n],
+            vec![inf; n],
+            LbfgsbParams::default(),
+            &mut f,
+        );
+        let reason = run(&mut opt, &mut f);
+        assert_eq!(reason, StopReason::Converged);
+        for &xi in opt.x() {
+            assert!((xi - 1.0).abs() < 1e-4, "{:?}", opt.x());
+        }
+        assert!(opt.f() < 1e-8);
+        assert!(opt.n_iter() < 200, "{}", opt.n_iter());
+        assert!(opt.n_evals() >= opt.n_iter());
+    }
+
+    #[test]
+    fn rosenbrock_with_an_active_upper_bound() {
+        // With x0 ≤ 0.5 the constrained minimum of the 2-D Rosenbrock is at (0.5, 0.25).
+        let inf = f64::INFINITY;
+        let mut f = rosenbrock;
+        let mut opt = Lbfgsb::new(
+            vec![-1.2, 1.0],
+            vec![-inf, -inf],
+            vec![0.5, inf],
+            LbfgsbParams::default(),
+            &mut f,
+        );
+        run(&mut opt, &mut f);
+        assert!((opt.x()[0] - 0.5).abs() < 1e-9);
+        assert!((opt.x()[1] - 0.25).abs() < 1e-4, "{:?}", opt.x());
+    }
+
+    /// f = ½ Σ a_i (x_i − c_i)² + coupling, with the unconstrained minimum outside the box.
+    fn quadratic(x: &[f64], g: &mut [f64]) -> f64 {
+        let c = [2.0, -3.0, 0.5, 4.0, -1.0];
+        let a = [1.0, 2.0, 3.0, 0.5, 10.0];
+        let mut f = 0.0;
+        for i in 0..5 {
+            let r = x[i] - c[i];
+            f += 0.5 * a[i] * r * r;
+            g[i] = a[i] * r;
+        }
+        // A coupling term so that the Hessian is not diagonal.
+        let t = x[0] - x[1];
+        f += 0.5 * t * t;
+        g[0] += t;
+        g[1] -= t;
+        f
+    }
+
+    #[test]
+    fn bound_active_quadratic_meets_kkt() {
+        let lower = vec![-1.0, -1.0, -1.0, -1.0, 0.0];
+        let upper = vec![1.0, 1.0, 1.0, 1.0, 5.0];
+        let mut f = quadratic;
+        let mut opt = Lbfgsb::new(
+            vec![0.0; 5],
+            lower.clone(),
+            upper.clone(),
+            LbfgsbParams::default(),
+            &mut f,
+        );
+        assert_eq!(run(&mut opt, &mut f), StopReason::Converged);
+        let x = opt.x().to_vec();
+        let mut g = vec![0.0; 5];
+        quadratic(&x, &mut g);
+        for i in 0..5 {
+            assert!(x[i] >= lower[i] && x[i] <= upper[i]);
+            if x[i] == lower[i] {
+                assert!(g[i] >= -1e-5, "{i}: {g:?}");
+            } else if x[i] == upper[i] {
+                assert!(g[i] <= 1e-5, "{i}: {g:?}");
+            } else {
+                assert!(g[i].abs() <= 1e-5, "{i}: {g:?}");
+            }
+        }
+        // Worked by hand: x1 = −1 is held at its bound (∂f/∂x1 = 2.5 there), which leaves
+        // x0 = (2 + x1)/2 = 0.5 inside; x2 = c2; x3 = 1 and x4 = 0 are at bounds.
+        assert!((x[0] - 0.5).abs() < 1e-5);
+        assert_eq!(x[1], -1.0);
+        assert!((x[2] - 0.5).abs() < 1e-5);
+        assert_eq!(x[3], 1.0);
+        assert_eq!(x[4], 0.0);
+    }
+
+    #[test]
+    fn fixed_variables_stay_fixed() {
+        let inf = f64::INFINITY;
+        let lower = vec![-inf, 0.7, -inf, -2.0, -inf];
+        let upper = vec![inf, 0.7, inf, -2.0, inf];
+        let mut f = quadratic;
+        let mut opt = Lbfgsb::new(vec![5.0; 5], lower, upper, LbfgsbParams::default(), &mut f);
+        assert_eq!(opt.x()[1], 0.7);
+        assert_eq!(opt.x()[3], -2.0);
+        let mut seen = 0;
+        let mut g = |x: &[f64], g: &mut [f64]| {
+            assert_eq!(x[1], 0.7);
+            assert_eq!(x[3], -2.0);
+            seen += 1;
+            quadratic(x, g)
+        };
+        assert_eq!(run(&mut opt, &mut g), StopReason::Converged);
+        assert!(seen > 0);
+        // Free variables reach the minimum of the restricted problem.
+        assert!((opt.x()[2] - 0.5).abs() < 1e-6);
+        assert!((opt.x()[4] + 1.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn starting_at_the_optimum_converges_immediately() {
+        let mut f = |x: &[f64], g: &mut [f64]| {
+            g[0] = 2.0 * x[0];
+            x[0] * x[0]
+        };
+        let mut opt = Lbfgsb::new(
+            vec![0.0],
+            vec![-1.0],
+            vec![1.0],
+            LbfgsbParams::default(),
+            &mut f,
+        );
+        assert_eq!(
+            opt.step(&mut f),
+            StepOutcome::Finished(StopReason::Converged)
+        );
+        assert_eq!(opt.n_evals(), 1);
+    }
+
+    #[test]
+    fn non_finite_regions_are_stepped_around() {
+        // f = x² − 3x, infinite beyond x > 2: the line search must shrink into the valid part.
+        let mut f = |x: &[f64], g: &mut [f64]| {
+            if x[0] > 2.0 {
+                g[0] = f64::NAN;
+                return f64::INFINITY;
+            }
+            g[0] = 2.0 * x[0] - 3.0;
+            x[0] * x[0] - 3.0 * x[0]
+        };
+        let inf = f64::INFINITY;
+        let mut opt = Lbfgsb::new(
+            vec![-50.0],
+            vec![-inf],
+            vec![inf],
+            LbfgsbParams::default(),
+            &mut f,
+        );
+        run(&mut opt, &mut f);
+        assert!((opt.x()[0] - 1.5).abs() < 1e-5, "{:?}", opt.x());
+    }
+
+    #[test]
+    fn bad_inputs_do_not_panic() {
+        let mut f = |x: &[f64], g: &mut [f64]| {
+            g.iter_mut().zip(x).for_each(|(g, x)| *g = 2.0 * x);
+            x.iter().map(|v| v * v).sum()
+        };
+        // Short bound vectors, NaN start, crossed bounds.
+        let mut opt = Lbfgsb::new(
+            vec![f64::NAN, 3.0, 1.0],
+            vec![f64::NAN, 2.0],
+            vec![1.0, 1.0],
+            LbfgsbParams {
+                memory: 0,
+                ..LbfgsbParams::default()
+            },
+            &mut f,
+        );
+        run(&mut opt, &mut f);
+        assert_eq!(opt.x()[1], 2.0);
+        assert!(opt.x()[0].abs() < 1e-6 && opt.x()[2].abs() < 1e-6);
+        // An objective that is NaN at the start ends at once.
+        let mut nan = |_: &[f64], _: &mut [f64]| f64::NAN;
+        let mut opt = Lbfgsb::new(vec![1.0], vec![], vec![], LbfgsbParams::default(), &mut nan);
+        assert!(matches!(
+            opt.step(&mut nan),
+            StepOutcome::Finished(StopReason::LimitReached(_))
+        ));
+        // Empty problem.
+        let mut opt = Lbfgsb::new(vec![], vec![], vec![], LbfgsbParams::default(), &mut f);
+        assert!(matches!(opt.step(&mut f), StepOutcome::Finished(_)));
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        #[test]
+        fn iterates_never_leave_the_box(
+            x0 in prop::collection::vec(-10.0f64..10.0, 4),
+            lo in prop::collection::vec(-3.0f64..1.0, 4),
+            width in prop::collection::vec(0.0f64..3.0, 4),
+            centre in prop::collection::vec(-6.0f64..6.0, 4),
+        ) {
+            let up: Vec<f64> = lo.iter().zip(&width).map(|(l, w)| l + w).collect();
+            let mut f = |x: &[f64], g: &mut [f64]| {
+                // A non-separable convex quartic-plus-quadratic with its minimum at `centre`.
+                let mut f = 0.0;
+                for i in 0..4 {
+                    let r = x[i] - centre[i];
+                    let t = x[i] - x[(i + 1) % 4];
+                    f += r * r * r * r + r * r + 0.5 * t * t;
+                    g[i] = 4.0 * r * r * r + 2.0 * r;
+                }
+                for i in 0..4 {
+                    let t = x[i] - x[(i + 1) % 4];
+                    g[i] += t;
+                    g[(i + 1) % 4] -= t;
+                }
+                f
+            };
+            let mut opt = Lbfgsb::new(x0, lo.clone(), up.clone(), LbfgsbParams::default(), &mut f);
+            for _ in 0..500 {
+                for i in 0..4 {
+                    prop_assert!(opt.x()[i] >= lo[i] && opt.x()[i] <= up[i]);
+                }
+                if let StepOutcome::Finished(_) = opt.step(&mut f) {
+                    break;
+                }
+            }
+            for i in 0..4 {
+                prop_assert!(opt.x()[i] >= lo[i] && opt.x()[i] <= up[i]);
+            }
+            prop_assert!(opt.projected_gradient_norm() < 1e-3);
+        }
+    }
+}

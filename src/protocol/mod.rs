@@ -1,0 +1,229 @@
+//! The worker boundary: versioned messages between the page and the compute worker.
+//!
+//! This is the only place where messages are defined for (de)serialization; the page and the
+//! worker both speak these types through `serde-wasm-bindgen`. Bump [`PROTOCOL_VERSION`] on any
+//! change to these types: a page and a worker from different builds refuse each other instead of
+//! misreading messages.
+
+use serde::{Deserialize, Serialize};
+
+use crate::causal::notears::NotearsParams;
+use crate::causal::LearnedGraph;
+use crate::data::csv_reader::{Prep, Problem};
+use crate::data::synthetic::SyntheticParams;
+use crate::data::ColumnSummary;
+use crate::run::Progress;
+
+/// Version of the message types below.
+pub const PROTOCOL_VERSION: u32 = 1;
+
+/// A message from the page to a worker.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Request {
+    pub version: u32,
+    pub message: ToWorker,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum ToWorker {
+    /// Start a job; a job already running in this worker is cancelled first.
+    Start { job_id: u32, job: Job },
+    /// Stop the job with this id at its next step boundary; answered by `Event::Cancelled`.
+    Cancel { job_id: u32 },
+}
+
+/// Where the data of a job comes from. The page keeps the file's bytes and sends them with each
+/// job, so a replaced worker needs no state from its predecessor.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum DataSpec {
+    Csv {
+        name: String,
+        #[serde(with = "serde_bytes")]
+        bytes: Vec<u8>,
+    },
+    /// Sachs et al. (2005), observational block, with the 17-edge consensus graph as truth.
+    Sachs,
+    /// A generated linear-Gaussian structural causal model with its true graph.
+    Synthetic(SyntheticParams),
+}
+
+impl DataSpec {
+    /// A short name for the page ("sachs_observational.csv", "synthetic ER(d=10, k=2) ...").
+    pub fn label(&self) -> String {
+        match self {
+            DataSpec::Csv { name, .. } => name.clone(),
+            DataSpec::Sachs => "Sachs et al. 2005 (observational)".to_string(),
+            DataSpec::Synthetic(p) => format!(
+                "Synthetic ER(d = {}, k = {}), n = {}, seed {}",
+                p.n_nodes, p.expected_degree, p.n_rows, p.seed
+            ),
+        }
+    }
+}
+
+/// The structure learners, each with its parameters.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum AlgorithmParams {
+    Notears(NotearsParams),
+}
+
+impl AlgorithmParams {
+    /// The id used in the page's algorithm `<select>` and in links.
+    pub fn id(&self) -> &'static str {
+        match self {
+            AlgorithmParams::Notears(_) => "notears",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Job {
+    /// Read the data and describe it: columns, summaries, problems, first rows.
+    Inspect { data: DataSpec },
+    /// Prepare the data as `prep` says and learn a graph from it.
+    Learn {
+        data: DataSpec,
+        prep: Prep,
+        algorithm: AlgorithmParams,
+    },
+}
+
+/// A message from a worker to the page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Response {
+    pub version: u32,
+    pub event: Event,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Event {
+    /// Sent once when the worker's code has loaded; messages sent before it would be lost.
+    Ready,
+    Inspected {
+        job_id: u32,
+        inspection: Inspection,
+    },
+    /// Throttled to about ten a second.
+    Progress {
+        job_id: u32,
+        progress: Progress,
+    },
+    /// The learner's current estimate, sent whenever it changes (each outer iteration).
+    Partial {
+        job_id: u32,
+        snapshot: Snapshot,
+    },
+    Done {
+        job_id: u32,
+        result: LearnedGraph,
+    },
+    Failed {
+        job_id: u32,
+        error: UserError,
+    },
+    Cancelled {
+        job_id: u32,
+    },
+    /// The worker hit a bug and is about to die; the page replaces it.
+    Panicked {
+        message: String,
+    },
+}
+
+/// What the page shows about a dataset before anything is learned.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Inspection {
+    pub label: String,
+    pub n_rows: usize,
+    pub names: Vec<String>,
+    pub summaries: Vec<ColumnSummary>,
+    pub problems: Vec<Problem>,
+    pub preview_rows: Vec<Vec<String>>,
+    /// How the file was read, in words ("comma-separated, with a header row").
+    pub format: String,
+    /// The known true graph, as (cause, effect) column names.
+    pub truth: Option<Vec<(String, String)>>,
+    /// Things worth knowing that are not problems (e.g. how the example was made).
+    pub notes: Vec<String>,
+}
+
+/// A learner's intermediate state for the live view.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Snapshot {
+    pub names: Vec<String>,
+    /// Row-major d × d, unthresholded.
+    pub weights: Vec<f64>,
+    pub iteration: usize,
+    pub label: String,
+}
+
+/// An error as the page shows it: what happened, the details naming the culprit, what to do.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UserError {
+    pub title: String,
+    pub detail: String,
+    pub hint: String,
+}
+
+impl UserError {
+    pub fn new(
+        title: impl Into<String>,
+        detail: impl Into<String>,
+        hint: impl Into<String>,
+    ) -> Self {
+        UserError {
+            title: title.into(),
+            detail: detail.into(),
+            hint: hint.into(),
+        }
+    }
+
+    /// For bugs rather than user input: the page also restarts the worker.
+    pub fn internal(detail: impl Into<String>) -> Self {
+        UserError::new(
+            "Internal error",
+            detail,
+            "This is a bug in Causeway, not a problem with your data. The worker was restarted; \
+             try again, and please report it with the file that caused it.",
+        )
+    }
+}
+
+macro_rules! user_error_from {
+    ($($ty:ty),*) => {$(
+        impl From<$ty> for UserError {
+            fn from(e: $ty) -> Self {
+                UserError::new(e.title(), e.to_string(), e.hint())
+            }
+        }
+    )*};
+}
+
+user_error_from!(
+    crate::data::csv_reader::CsvError,
+    crate::data::DataError,
+    crate::causal::notears::NotearsError
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn algorithm_ids_match_the_page() {
+        assert_eq!(
+            AlgorithmParams::Notears(NotearsParams::default()).id(),
+            "notears"
+        );
+    }
+
+    #[test]
+    fn labels_name_the_source() {
+        let spec = DataSpec::Csv {
+            name: "a.csv".into(),
+            bytes: vec![],
+        };
+        assert_eq!(spec.label(), "a.csv");
+        assert!(DataSpec::Sachs.label().contains("Sachs"));
+    }
+}

@@ -1,0 +1,258 @@
+//! The Discover panel: choose a learner and its parameters, run or cancel it, and see the graph
+//! form, its comparison with the truth, the weight matrix and the exports.
+
+use leptos::prelude::*;
+use nalgebra::DMatrix;
+
+use super::dag_view::{DagView, Scene};
+use super::heatmap::Heatmap;
+use super::{download, target_value, AppState, ErrorBox, RunStatus};
+use crate::graph::DiGraph;
+use crate::metrics::compare;
+
+/// A weighted graph the page can draw: the live estimate or the final result.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GraphModel {
+    pub names: Vec<String>,
+    /// Row-major d × d, unthresholded.
+    pub weights: Vec<f64>,
+    pub is_final: bool,
+}
+
+impl GraphModel {
+    pub fn matrix(&self, threshold: f64) -> DMatrix<f64> {
+        let d = self.names.len();
+        DMatrix::from_fn(d, d, |i, j| {
+            let w = self.weights[i * d + j];
+            if i != j && w.is_finite() && w.abs() >= threshold {
+                w
+            } else {
+                0.0
+            }
+        })
+    }
+}
+
+#[component]
+pub fn DiscoverPanel() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let model = Memo::new(move |_| {
+        let names = state.live.with(|l| l.as_ref().map(|s| s.names.clone()))?;
+        if let Some(result) = state.result.get() {
+            return Some(GraphModel {
+                names,
+                weights: result.raw_weights,
+                is_final: true,
+            });
+        }
+        state.live.with(|l| {
+            l.as_ref().map(|s| GraphModel {
+                names: names.clone(),
+                weights: s.weights.clone(),
+                is_final: false,
+            })
+        })
+    });
+    let truth = Memo::new(move |_| {
+        let names = model.with(|m| m.as_ref().map(|m| m.names.clone()))?;
+        let edges = state
+            .inspection
+            .with(|i| i.as_ref().and_then(|i| i.truth.clone()))?;
+        let index = |n: &String| names.iter().position(|x| x == n);
+        let pairs: Vec<(usize, usize)> = edges
+            .iter()
+            .filter_map(|(a, b)| Some((index(a)?, index(b)?)))
+            .collect();
+        Some(DiGraph::from_edges(names.len(), &pairs))
+    });
+    let scene = Memo::new(move |_| {
+        let model = model.get()?;
+        let threshold = state.threshold.get();
+        Some(Scene::build(&model, threshold, truth.get().as_ref()))
+    });
+    let max_abs = Memo::new(move |_| {
+        model.with(|m| {
+            m.as_ref().map_or(1.0, |m| {
+                m.weights
+                    .iter()
+                    .filter(|w| w.is_finite())
+                    .fold(0.0_f64, |a, w| a.max(w.abs()))
+            })
+        })
+    });
+    // Node positions the user dragged, kept across live updates of the same variables.
+    let overrides = RwSignal::new(Vec::<Option<(f64, f64)>>::new());
+    let names_key = Memo::new(move |_| model.with(|m| m.as_ref().map(|m| m.names.clone())));
+    Effect::new(move |_| {
+        names_key.track();
+        overrides.set(Vec::new());
+    });
+    let color_by_truth = RwSignal::new(true);
+    let running = move || state.status.get() == RunStatus::Running;
+    let params = state.params;
+    let number = move |ev: &web_sys::Event| target_value(ev).trim().parse::<f64>().ok();
+
+    view! {
+        <section class="panel discover" aria-labelledby="discover-heading">
+            <h2 id="discover-heading">"2 · Discover a causal graph"</h2>
+            <div class="controls">
+                <label>"Algorithm "
+                    <select data-testid="algorithm" aria-describedby="algo-help">
+                        <option value="notears" selected=true>"NOTEARS (Zheng et al. 2018)"</option>
+                    </select>
+                </label>
+                <p id="algo-help" class="muted small">
+                    "NOTEARS fits each variable as a weighted sum of the others (X ≈ XW) and turns “no cycles” into a smooth equation, "
+                    "h(W) = tr(e"<sup>"W∘W"</sup>") − d = 0, which an augmented Lagrangian drives to zero. Watch the cycles disappear as the penalty ρ grows. "
+                    <a href="https://arxiv.org/abs/1803.01422" target="_blank" rel="noopener">"Paper"</a>
+                </p>
+                <div class="form-grid">
+                    <label>"L1 penalty λ₁"
+                        <input type="number" min="0" step="0.01" data-testid="param-lambda1"
+                            prop:value=move || params.get().lambda1.to_string()
+                            on:change=move |ev| if let Some(v) = number(&ev) { params.update(|p| p.lambda1 = v) } />
+                    </label>
+                    <label>"Final threshold"
+                        <input type="number" min="0" step="0.05" data-testid="param-threshold"
+                            prop:value=move || params.get().w_threshold.to_string()
+                            on:change=move |ev| if let Some(v) = number(&ev) { params.update(|p| p.w_threshold = v); state.threshold.set(v) } />
+                    </label>
+                    <label>"Max outer iterations"
+                        <input type="number" min="1" step="1" data-testid="param-max-iter"
+                            prop:value=move || params.get().max_iter.to_string()
+                            on:change=move |ev| if let Some(v) = number(&ev) { params.update(|p| p.max_iter = v.max(1.0) as usize) } />
+                    </label>
+                </div>
+                <div class="run-row">
+                    <button class="button primary" data-testid="run" disabled=running
+                        on:click=move |_| state.start_run()>"Run"</button>
+                    <button class="button" data-testid="cancel" disabled=move || !running()
+                        on:click=move |_| state.cancel_run()>"Cancel"</button>
+                    <span class="run-state" data-testid="run-state" data-state=move || state.status.get().as_str()
+                        data-elapsed-ms=move || state.elapsed_ms.get().map(|ms| format!("{ms:.0}"))
+                        role="status" aria-live="polite">
+                        {move || match state.status.get() {
+                            RunStatus::Idle => state.notice.get().unwrap_or_else(|| "Ready".to_string()),
+                            RunStatus::Running => "Running…".to_string(),
+                            RunStatus::Done => match state.elapsed_ms.get() {
+                                Some(ms) => format!("Done in {:.2} s", ms / 1000.0),
+                                None => "Done".to_string(),
+                            },
+                            RunStatus::Error => "Stopped with an error".to_string(),
+                        }}
+                    </span>
+                </div>
+                {move || state.progress.get().map(|p| view! {
+                    <div class="progress" data-testid="progress">
+                        <div class="bar" role="progressbar" aria-valuemin="0" aria-valuemax="100"
+                            aria-valuenow=format!("{:.0}", p.fraction * 100.0)>
+                            <div class="fill" style=format!("width: {:.1}%", p.fraction * 100.0)></div>
+                        </div>
+                        <span class="small muted" data-testid="progress-label">{p.label}</span>
+                    </div>
+                })}
+                {move || state.run_error.get().map(|error| view! { <ErrorBox error /> })}
+            </div>
+            <Show when=move || model.with(|m| m.is_some())
+                fallback=|| view! { <p class="muted empty-graph">"Load data, then press Run: the graph appears here as it is learned."</p> }>
+                <div class="slider-row">
+                    <label>"Show edges with |w| ≥ "
+                        <input type="range" min="0" step="0.01" data-testid="threshold"
+                            prop:max=move || format!("{:.2}", max_abs.get().max(0.01))
+                            prop:value=move || state.threshold.get().to_string()
+                            on:input=move |ev| if let Some(v) = number(&ev) { state.threshold.set(v) } />
+                        <output>{move || format!("{:.2}", state.threshold.get())}</output>
+                    </label>
+                    <Show when=move || truth.with(|t| t.is_some())>
+                        <label class="check">
+                            <input type="checkbox" data-testid="color-by-truth"
+                                prop:checked=move || color_by_truth.get()
+                                on:change=move |_| color_by_truth.update(|c| *c = !*c) />
+                            " Colour edges by comparison with the true graph"
+                        </label>
+                    </Show>
+                </div>
+                {move || scene.get().map(|scene| {
+                    let live_note = (!scene.is_final).then_some("Live estimate — edges settle as the acyclicity penalty grows.");
+                    view! {
+                        {live_note.map(|n| view! { <p class="muted small">{n}</p> })}
+                        <DagView scene=scene.clone() overrides color_by_truth />
+                        <Metrics scene=scene.clone() />
+                        <Exports scene=scene.clone() />
+                        <Heatmap names=scene.names.clone() weights=scene.weights.clone() />
+                    }
+                })}
+            </Show>
+        </section>
+    }
+}
+
+#[component]
+fn Metrics(scene: Scene) -> impl IntoView {
+    let Some(truth) = scene.truth.clone() else {
+        return view! {
+            <p class="muted small" data-testid="metrics">
+                {format!("{} edges. No true graph is known for this data, so there is nothing to score against.", scene.edges.len())}
+            </p>
+        }.into_any();
+    };
+    let c = compare(&truth, &scene.graph());
+    let pct = |x: f64| format!("{:.0}%", 100.0 * x);
+    view! {
+        <dl class="metrics" data-testid="metrics">
+            <div><dt>"SHD"</dt><dd data-testid="shd">{c.shd}</dd></div>
+            <div><dt>"precision"</dt><dd data-testid="precision">{pct(c.precision)}</dd></div>
+            <div><dt>"recall"</dt><dd data-testid="recall">{pct(c.recall)}</dd></div>
+            <div><dt>"F1"</dt><dd data-testid="f1">{format!("{:.2}", c.f1)}</dd></div>
+            <div><dt>"correct · reversed · extra · missing"</dt>
+                <dd>{format!("{} · {} · {} · {}", c.correct.len(), c.reversed.len(), c.extra.len(), c.missing.len())}</dd></div>
+        </dl>
+        <p class="muted small">"SHD (structural Hamming distance) counts the edge changes needed to turn the learned graph into the true one: each missing, extra or reversed edge counts 1."</p>
+    }.into_any()
+}
+
+#[component]
+fn Exports(scene: Scene) -> impl IntoView {
+    let names = scene.names.clone();
+    let weights = scene.weights.clone();
+    let dot = {
+        let (n, w) = (names.clone(), weights.clone());
+        move |_| {
+            download::text(
+                "causeway-graph.dot",
+                "text/vnd.graphviz",
+                &crate::graph::export::to_dot(&n, &w, &[]),
+            )
+        }
+    };
+    let json = {
+        let (n, w) = (names.clone(), weights.clone());
+        move |_| {
+            download::text(
+                "causeway-graph.json",
+                "application/json",
+                &crate::graph::export::to_json(&n, &w, &[]),
+            )
+        }
+    };
+    let csv = {
+        let (n, w) = (names.clone(), weights.clone());
+        move |_| {
+            download::text(
+                "causeway-adjacency.csv",
+                "text/csv",
+                &crate::graph::export::to_adjacency_csv(&n, &w),
+            )
+        }
+    };
+    view! {
+        <div class="exports" role="group" aria-label="Export the graph">
+            <span class="muted small">"Export: "</span>
+            <button class="button small" data-testid="export-png" on:click=move |_| download::svg_as_png("dag-svg", "causeway-graph.png")>"PNG"</button>
+            <button class="button small" data-testid="export-svg" on:click=move |_| download::svg("dag-svg", "causeway-graph.svg")>"SVG"</button>
+            <button class="button small" data-testid="export-dot" on:click=dot>"DOT"</button>
+            <button class="button small" data-testid="export-json" on:click=json>"JSON"</button>
+            <button class="button small" data-testid="export-csv" on:click=csv>"CSV adjacency"</button>
+        </div>
+    }
+}

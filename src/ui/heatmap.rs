@@ -1,0 +1,70 @@
+//! The weight matrix as a heatmap: row = cause, column = effect, blue positive, red negative.
+
+use leptos::prelude::*;
+use nalgebra::DMatrix;
+
+fn color(w: f64, max_abs: f64) -> String {
+    if w == 0.0 || !w.is_finite() {
+        return "#f8fafc".to_string();
+    }
+    let t = (w.abs() / max_abs).clamp(0.0, 1.0);
+    let mix = |from: f64, to: f64| (from + (to - from) * t).round() as u8;
+    let (r, g, b) = if w > 0.0 {
+        (37.0, 99.0, 235.0)
+    } else {
+        (220.0, 38.0, 38.0)
+    };
+    format!("rgb({},{},{})", mix(248.0, r), mix(250.0, g), mix(252.0, b))
+}
+
+#[component]
+pub fn Heatmap(names: Vec<String>, weights: DMatrix<f64>) -> impl IntoView {
+    let d = names.len();
+    let cell = if d <= 12 {
+        26.0
+    } else if d <= 30 {
+        16.0
+    } else {
+        10.0
+    };
+    let label_space = 8.0 + 7.0 * names.iter().map(|n| n.chars().count()).max().unwrap_or(1) as f64;
+    let size = label_space + cell * d as f64 + 4.0;
+    let max_abs = weights
+        .iter()
+        .filter(|w| w.is_finite())
+        .fold(0.0_f64, |m, w| m.max(w.abs()))
+        .max(1e-9);
+    let labels = names
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            let offset = label_space + cell * (i as f64 + 0.5);
+            view! {
+                <text x=label_space - 4.0 y=offset text-anchor="end" dominant-baseline="central" font-size="11">{name.clone()}</text>
+                <text transform=format!("translate({offset:.1},{:.1}) rotate(-60)", label_space - 4.0) font-size="11">{name.clone()}</text>
+            }
+        })
+        .collect_view();
+    let cells = (0..d)
+        .flat_map(|i| (0..d).map(move |j| (i, j)))
+        .map(|(i, j)| {
+            let w = weights[(i, j)];
+            let title = format!("{} → {}: {:+.3}", names[i], names[j], w);
+            view! {
+                <rect x=label_space + cell * j as f64 y=label_space + cell * i as f64 width=cell - 1.0 height=cell - 1.0
+                    fill=color(w, max_abs)><title>{title}</title></rect>
+            }
+        })
+        .collect_view();
+    view! {
+        <details class="heatmap" open=d <= 20>
+            <summary>"Weight matrix (row = cause, column = effect)"</summary>
+            <svg data-testid="heatmap" xmlns="http://www.w3.org/2000/svg" viewBox=format!("0 0 {size:.0} {size:.0}")
+                width=format!("{:.0}", size.min(560.0)) role="img" aria-label="Heatmap of the weight matrix"
+                font-family="system-ui, sans-serif">
+                {labels}
+                {cells}
+            </svg>
+        </details>
+    }
+}

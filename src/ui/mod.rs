@@ -1,0 +1,314 @@
+//! The page: application state, the worker client, and the Leptos components.
+//!
+//! State is one [`AppState`] of signals provided as context; the page computes nothing heavy
+//! (reading, preparing and learning all happen in the worker; layout and metrics here are
+//! O(d²) on small graphs).
+
+mod client;
+mod dag_view;
+mod data_panel;
+mod discover;
+mod download;
+mod heatmap;
+
+use std::rc::Rc;
+
+use leptos::prelude::*;
+use leptos::{ev, task::spawn_local};
+use wasm_bindgen::JsCast;
+
+use crate::causal::notears::NotearsParams;
+use crate::causal::LearnedGraph;
+use crate::data::csv_reader::{check_size, Prep};
+use crate::jobs::standardize_by_default;
+use crate::protocol::{DataSpec, Event, Inspection, Job, Snapshot, UserError};
+use crate::run::Progress;
+use client::WorkerClient;
+
+/// The run states the page exposes on `[data-testid=run-state]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunStatus {
+    Idle,
+    Running,
+    Done,
+    Error,
+}
+
+impl RunStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunStatus::Idle => "idle",
+            RunStatus::Running => "running",
+            RunStatus::Done => "done",
+            RunStatus::Error => "error",
+        }
+    }
+}
+
+/// Everything the page shows, as signals; `Copy`, so closures capture it freely.
+#[derive(Clone, Copy)]
+pub struct AppState {
+    pub data: RwSignal<Option<DataSpec>>,
+    pub inspection: RwSignal<Option<Inspection>>,
+    pub inspecting: RwSignal<bool>,
+    pub load_error: RwSignal<Option<UserError>>,
+    pub prep: RwSignal<Prep>,
+    pub params: RwSignal<NotearsParams>,
+    pub status: RwSignal<RunStatus>,
+    pub run_error: RwSignal<Option<UserError>>,
+    pub notice: RwSignal<Option<String>>,
+    pub progress: RwSignal<Option<Progress>>,
+    pub live: RwSignal<Option<Snapshot>>,
+    pub result: RwSignal<Option<LearnedGraph>>,
+    pub inspect_job: RwSignal<Option<u32>>,
+    pub run_job: RwSignal<Option<u32>>,
+    pub threshold: RwSignal<f64>,
+    /// When the current run started and, once done, how long it took (ms).
+    pub started_ms: RwSignal<f64>,
+    pub elapsed_ms: RwSignal<Option<f64>>,
+    pub client: StoredValue<Option<Rc<WorkerClient>>, LocalStorage>,
+}
+
+impl AppState {
+    fn new() -> Self {
+        AppState {
+            data: RwSignal::new(None),
+            inspection: RwSignal::new(None),
+            inspecting: RwSignal::new(false),
+            load_error: RwSignal::new(None),
+            prep: RwSignal::new(Prep::default()),
+            params: RwSignal::new(NotearsParams::default()),
+            status: RwSignal::new(RunStatus::Idle),
+            run_error: RwSignal::new(None),
+            notice: RwSignal::new(None),
+            progress: RwSignal::new(None),
+            live: RwSignal::new(None),
+            result: RwSignal::new(None),
+            inspect_job: RwSignal::new(None),
+            run_job: RwSignal::new(None),
+            threshold: RwSignal::new(NotearsParams::default().w_threshold),
+            started_ms: RwSignal::new(0.0),
+            elapsed_ms: RwSignal::new(None),
+            client: StoredValue::new_local(None),
+        }
+    }
+
+    fn client(&self) -> Option<Rc<WorkerClient>> {
+        self.client.get_value()
+    }
+
+    /// Applies one event from the worker; events of jobs the page no longer waits for are dropped.
+    fn on_event(self, event: Event) {
+        let is_run = |id: u32| self.run_job.get_untracked() == Some(id);
+        let is_inspect = |id: u32| self.inspect_job.get_untracked() == Some(id);
+        match event {
+            Event::Inspected { job_id, inspection } if is_inspect(job_id) => {
+                self.inspecting.set(false);
+                self.inspection.set(Some(inspection));
+            }
+            Event::Failed { job_id, error } if is_inspect(job_id) => {
+                self.inspecting.set(false);
+                self.inspection.set(None);
+                self.load_error.set(Some(error));
+            }
+            Event::Failed { job_id, error } if is_run(job_id) || job_id == 0 => {
+                self.status.set(RunStatus::Error);
+                self.run_error.set(Some(error));
+            }
+            Event::Progress { job_id, progress } if is_run(job_id) => {
+                self.progress.set(Some(progress));
+            }
+            Event::Partial { job_id, snapshot } if is_run(job_id) => self.live.set(Some(snapshot)),
+            Event::Done { job_id, result } if is_run(job_id) => {
+                self.threshold.set(self.params.get_untracked().w_threshold);
+                self.result.set(Some(result));
+                self.elapsed_ms
+                    .set(Some(js_sys::Date::now() - self.started_ms.get_untracked()));
+                self.status.set(RunStatus::Done);
+            }
+            Event::Cancelled { job_id } if is_run(job_id) => {
+                self.status.set(RunStatus::Idle);
+                self.notice.set(Some("Run cancelled.".to_string()));
+                self.run_job.set(None);
+            }
+            _ => {}
+        }
+    }
+
+    /// Makes `spec` the current data: stops any run and asks the worker to describe it.
+    pub fn load(self, spec: DataSpec) {
+        self.cancel_run();
+        self.prep.set(Prep {
+            standardize: standardize_by_default(&spec),
+            ..Prep::default()
+        });
+        self.result.set(None);
+        self.live.set(None);
+        self.progress.set(None);
+        self.load_error.set(None);
+        self.run_error.set(None);
+        self.notice.set(None);
+        self.inspection.set(None);
+        self.inspecting.set(true);
+        self.status.set(RunStatus::Idle);
+        self.data.set(Some(spec.clone()));
+        if let Some(client) = self.client() {
+            let job_id = client.start(Job::Inspect { data: spec });
+            self.inspect_job.set(Some(job_id));
+        }
+    }
+
+    /// Reads a file the user dropped or chose; the size is checked before reading.
+    pub fn load_file(self, file: web_sys::File) {
+        if let Err(e) = check_size(file.size() as u64) {
+            self.cancel_run();
+            self.data.set(None);
+            self.inspection.set(None);
+            self.load_error.set(Some(e.into()));
+            return;
+        }
+        let name = file.name();
+        spawn_local(async move {
+            match wasm_bindgen_futures::JsFuture::from(file.array_buffer()).await {
+                Ok(buffer) => {
+                    let bytes = js_sys::Uint8Array::new(&buffer).to_vec();
+                    self.load(DataSpec::Csv { name, bytes });
+                }
+                Err(e) => self.load_error.set(Some(UserError::new(
+                    "The file could not be read",
+                    format!("{name}: {e:?}"),
+                    "Check that the file still exists and that you may read it, then try again.",
+                ))),
+            }
+        });
+    }
+
+    pub fn start_run(self) {
+        let Some(data) = self.data.get_untracked() else {
+            self.run_error.set(Some(UserError::new(
+                "No data yet",
+                "there is nothing to learn from",
+                "Drop a CSV file on the page, choose one, or pick an example first.",
+            )));
+            self.status.set(RunStatus::Error);
+            return;
+        };
+        let Some(client) = self.client() else { return };
+        self.result.set(None);
+        self.live.set(None);
+        self.run_error.set(None);
+        self.notice.set(None);
+        self.progress.set(Some(Progress {
+            fraction: 0.0,
+            label: "starting".to_string(),
+        }));
+        self.status.set(RunStatus::Running);
+        self.elapsed_ms.set(None);
+        self.started_ms.set(js_sys::Date::now());
+        let algorithm = crate::protocol::AlgorithmParams::Notears(self.params.get_untracked());
+        let job = Job::Learn {
+            data,
+            prep: self.prep.get_untracked(),
+            algorithm,
+        };
+        let job_id = client.start(job);
+        self.run_job.set(Some(job_id));
+    }
+
+    pub fn cancel_run(self) {
+        if self.status.get_untracked() != RunStatus::Running {
+            return;
+        }
+        if let (Some(client), Some(job_id)) = (self.client(), self.run_job.get_untracked()) {
+            client.cancel(job_id);
+        }
+    }
+}
+
+/// Mounts the page.
+pub fn start() {
+    console_error_panic_hook::set_once();
+    mount_to_body(App);
+}
+
+#[component]
+fn App() -> impl IntoView {
+    let state = AppState::new();
+    let client = WorkerClient::new(move |event| state.on_event(event));
+    state.client.set_value(Some(client));
+    provide_context(state);
+
+    let dragging = RwSignal::new(false);
+    let _ = window_event_listener(ev::dragover, move |ev| {
+        ev.prevent_default();
+        dragging.set(true);
+    });
+    let _ = window_event_listener(ev::dragleave, move |ev| {
+        if ev.related_target().is_none() {
+            dragging.set(false);
+        }
+    });
+    let _ = window_event_listener(ev::drop, move |ev| {
+        ev.prevent_default();
+        dragging.set(false);
+        let file = ev
+            .data_transfer()
+            .and_then(|dt| dt.files())
+            .and_then(|files| files.get(0));
+        if let Some(file) = file {
+            state.load_file(file);
+        }
+    });
+
+    view! {
+        <header class="top">
+            <div class="brand">
+                <span class="logo" aria-hidden="true">"⟶"</span>
+                <h1>"Causeway"</h1>
+                <span class="tagline">"causal discovery in your browser — your data never leaves this tab"</span>
+            </div>
+            <nav class="tabs" role="tablist" aria-label="Sections">
+                <button role="tab" data-testid="tab-discover" aria-selected="true" class="tab active">
+                    "Discover"
+                </button>
+                <button role="tab" aria-selected="false" class="tab" disabled=true
+                    title="Bayesian inference is coming next">"Infer"</button>
+                <button role="tab" aria-selected="false" class="tab" disabled=true
+                    title="The algorithm gallery is coming next">"Learn"</button>
+            </nav>
+        </header>
+        <main class="layout">
+            <data_panel::DataPanel />
+            <discover::DiscoverPanel />
+        </main>
+        <div class="drop-overlay" class:visible=move || dragging.get() aria-hidden="true">
+            <p>"Drop a CSV file anywhere to load it"</p>
+        </div>
+        <footer class="foot">
+            "Causeway runs entirely in this tab: files are read locally and nothing is uploaded."
+        </footer>
+    }
+}
+
+/// Renders an error the way every part of the page does: title, detail naming the culprit, hint.
+#[component]
+pub fn ErrorBox(error: UserError) -> impl IntoView {
+    view! {
+        <div class="error" data-testid="error" role="alert">
+            <strong>{error.title}</strong>
+            <p class="detail">{error.detail}</p>
+            <p class="hint">{error.hint}</p>
+        </div>
+    }
+}
+
+/// The value of the `<input>` or `<select>` an event came from.
+pub fn target_value(ev: &web_sys::Event) -> String {
+    ev.target()
+        .and_then(|t| {
+            t.dyn_ref::<web_sys::HtmlInputElement>()
+                .map(|i| i.value())
+                .or_else(|| t.dyn_ref::<web_sys::HtmlSelectElement>().map(|s| s.value()))
+        })
+        .unwrap_or_default()
+}

@@ -1,0 +1,3 @@
+//! Pure plot math for the views: no DOM, no I/O, so it is tested natively.
+
+pub mod layout;

@@ -1,0 +1,221 @@
+//! The Web Worker's message loop: ready handshake, job dispatch, time slicing, cancel, and
+//! panic reporting. All decisions about data and learners live in [`crate::jobs`].
+
+use std::cell::{Cell, RefCell};
+
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::{DedicatedWorkerGlobalScope, MessageChannel, MessageEvent};
+
+use crate::jobs::{self, LearnRun};
+use crate::protocol::{Event, Job, Request, Response, ToWorker, UserError, PROTOCOL_VERSION};
+use crate::run::{Progress, StepOutcome};
+
+/// Longest stretch of steps between two looks at the message queue (Cancel, new jobs).
+const SLICE_MS: f64 = 40.0;
+/// Progress events are throttled to about ten a second.
+const PROGRESS_EVERY_MS: f64 = 100.0;
+
+struct Running {
+    job_id: u32,
+    run: LearnRun,
+    last_progress_ms: f64,
+}
+
+thread_local! {
+    static CURRENT: RefCell<Option<Running>> = const { RefCell::new(None) };
+    static SLICE_PENDING: Cell<bool> = const { Cell::new(false) };
+    // A MessageChannel schedules the next slice without setTimeout's 4 ms clamp.
+    static TICKER: RefCell<Option<(MessageChannel, Closure<dyn FnMut(MessageEvent)>)>> =
+        const { RefCell::new(None) };
+}
+
+fn scope() -> DedicatedWorkerGlobalScope {
+    js_sys::global().unchecked_into()
+}
+
+fn now_ms() -> f64 {
+    scope()
+        .performance()
+        .map(|p| p.now())
+        .unwrap_or_else(|| js_sys::Date::now())
+}
+
+fn post(event: Event) {
+    let response = Response {
+        version: PROTOCOL_VERSION,
+        event,
+    };
+    match serde_wasm_bindgen::to_value(&response) {
+        Ok(value) => {
+            let _ = scope().post_message(&value);
+        }
+        Err(e) => web_sys::console::error_1(&format!("cannot encode a worker event: {e}").into()),
+    }
+}
+
+/// Entry point of the worker binary.
+pub fn start() {
+    std::panic::set_hook(Box::new(|info| {
+        post(Event::Panicked {
+            message: info.to_string(),
+        });
+    }));
+    let on_message = Closure::<dyn FnMut(MessageEvent)>::new(|ev: MessageEvent| handle(ev.data()));
+    scope().set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    on_message.forget();
+    post(Event::Ready);
+}
+
+fn handle(data: JsValue) {
+    let request: Request = match serde_wasm_bindgen::from_value(data) {
+        Ok(request) => request,
+        Err(e) => {
+            post(Event::Failed {
+                job_id: 0,
+                error: UserError::internal(format!("the worker could not read a message: {e}")),
+            });
+            return;
+        }
+    };
+    if request.version != PROTOCOL_VERSION {
+        post(Event::Failed {
+            job_id: 0,
+            error: UserError::new(
+                "Out-of-date page",
+                format!(
+                    "the page speaks protocol {} but the worker speaks {PROTOCOL_VERSION}",
+                    request.version
+                ),
+                "Reload the page to load matching files.",
+            ),
+        });
+        return;
+    }
+    match request.message {
+        ToWorker::Start { job_id, job } => {
+            cancel_current();
+            start_job(job_id, job);
+        }
+        ToWorker::Cancel { job_id } => {
+            let current = CURRENT.with_borrow(|c| c.as_ref().map(|r| r.job_id));
+            if current == Some(job_id) {
+                cancel_current();
+            }
+        }
+    }
+}
+
+fn cancel_current() {
+    if let Some(running) = CURRENT.take() {
+        post(Event::Cancelled {
+            job_id: running.job_id,
+        });
+    }
+}
+
+fn start_job(job_id: u32, job: Job) {
+    match job {
+        Job::Inspect { data } => match jobs::inspect(&data) {
+            Ok(inspection) => post(Event::Inspected { job_id, inspection }),
+            Err(error) => post(Event::Failed { job_id, error }),
+        },
+        Job::Learn {
+            data,
+            prep,
+            algorithm,
+        } => match LearnRun::start(&data, &prep, &algorithm) {
+            Ok(mut run) => {
+                post(Event::Progress {
+                    job_id,
+                    progress: run.progress(),
+                });
+                if let Some(snapshot) = run.fresh_snapshot() {
+                    post(Event::Partial { job_id, snapshot });
+                }
+                CURRENT.set(Some(Running {
+                    job_id,
+                    run,
+                    last_progress_ms: now_ms(),
+                }));
+                schedule_slice();
+            }
+            Err(error) => post(Event::Failed { job_id, error }),
+        },
+    }
+}
+
+fn schedule_slice() {
+    if SLICE_PENDING.replace(true) {
+        return;
+    }
+    TICKER.with_borrow_mut(|ticker| {
+        if ticker.is_none() {
+            let Ok(channel) = MessageChannel::new() else {
+                return;
+            };
+            let tick = Closure::<dyn FnMut(MessageEvent)>::new(|_: MessageEvent| {
+                SLICE_PENDING.set(false);
+                run_slice();
+            });
+            channel
+                .port2()
+                .set_onmessage(Some(tick.as_ref().unchecked_ref()));
+            *ticker = Some((channel, tick));
+        }
+        if let Some((channel, _)) = ticker.as_ref() {
+            let _ = channel.port1().post_message(&JsValue::NULL);
+        }
+    });
+}
+
+/// Steps the current job for up to [`SLICE_MS`], posting what the page should see.
+fn run_slice() {
+    let started = now_ms();
+    let mut events = Vec::new();
+    let more = CURRENT.with_borrow_mut(|current| {
+        let Some(running) = current.as_mut() else {
+            return false;
+        };
+        let job_id = running.job_id;
+        loop {
+            let outcome = running.run.step();
+            if let Some(snapshot) = running.run.fresh_snapshot() {
+                events.push(Event::Partial { job_id, snapshot });
+            }
+            if let StepOutcome::Finished(_) = outcome {
+                let done = Progress {
+                    fraction: 1.0,
+                    label: "done".to_string(),
+                };
+                events.push(Event::Progress {
+                    job_id,
+                    progress: done,
+                });
+                events.push(Event::Done {
+                    job_id,
+                    result: running.run.result(),
+                });
+                *current = None;
+                return false;
+            }
+            let now = now_ms();
+            if now - running.last_progress_ms >= PROGRESS_EVERY_MS {
+                events.push(Event::Progress {
+                    job_id,
+                    progress: running.run.progress(),
+                });
+                running.last_progress_ms = now;
+            }
+            if now - started >= SLICE_MS {
+                return true;
+            }
+        }
+    });
+    for event in events {
+        post(event);
+    }
+    if more {
+        schedule_slice();
+    }
+}

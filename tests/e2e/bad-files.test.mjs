@@ -1,0 +1,90 @@
+// Every kind of bad file gets a specific message that names the line, the column or the kind of
+// file and says what to do, and the page keeps working afterwards.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startSite, linearGaussianCsv } from './helpers.mjs';
+
+let site;
+let app;
+before(async () => { site = await startSite(); app = await site.open(); });
+after(async () => {
+  assert.deepEqual(app.errors, [], 'no uncaught page error');
+  await app.close();
+  assert.deepEqual(site.offOrigin, []);
+  await site.close();
+});
+
+const rows = (header, n, row) => [header, ...Array.from({ length: n }, (_, i) => row(i))].join('\n') + '\n';
+const GOOD = rows('a,b,c', 30, (i) => `${i},${(i * 7) % 5},${Math.sin(i).toFixed(3)}`);
+
+const CASES = [
+  ['empty file', '', /empty/],
+  ['blank lines only', '\n\n  \n', /empty/],
+  ['header only', 'a,b,c\n', /header row \(line 1, 3 columns\) but no data rows/],
+  ['Excel renamed .csv', Buffer.concat([Buffer.from([0x50, 0x4b, 0x03, 0x04]), Buffer.alloc(200, 7)]), /Excel workbook[\s\S]*Save As → CSV UTF-8/],
+  ['PNG image', Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(100, 1)]), /PNG image/],
+  ['binary', Buffer.from([1, 2, 0, 0, 5, 6, 0, 9, 10, 11]), /binary/],
+  ['single column', rows('a', 20, (i) => `${i}`), /only one column/],
+  ['ragged row', GOOD.replace('3,1,0.141\n', '3,1\n'), /line 5 has 2 fields, but line 1 has 3/],
+  ['duplicate names', GOOD.replace('a,b,c', 'a,b,a'), /"a" appears twice: column 1 and column 3/],
+  ['too few rows', rows('a,b', 3, (i) => `${i},${i * 2}`), /only 3 data rows; at least 10/],
+];
+
+for (const [name, content, expected] of CASES) {
+  test(`bad file: ${name}`, async () => {
+    await app.chooseFile(`${name}.csv`, content);
+    const text = await app.errorText();
+    assert.match(text, expected);
+    assert.equal(await app.page.locator('[data-testid=preview]').count(), 0);
+  });
+}
+
+test('a file over 50 MB is refused before it is read', async () => {
+  await app.chooseFile('huge.csv', Buffer.alloc(51 * 1024 * 1024, 0x31));
+  assert.match(await app.errorText(), /51\.0 MB; Causeway reads files up to 50 MB/);
+});
+
+test('a text value in a numeric column names column, line and value, and offers to drop it', async () => {
+  const data = linearGaussianCsv(['x', 'y', 'z'], [['x', 'y', 1.0], ['y', 'z', 1.0]], 200, 2).split('\n');
+  data[4] = data[4].replace(/^([^,]+),([^,]+),/, '$1,oops,');
+  await app.chooseFile('typo.csv', data.join('\n'));
+  await app.waitForPreview();
+  assert.match(await app.errorText(), /column "y", line 5: expected a number, found "oops"/);
+  await app.page.click('button:has-text("Drop column “y”")');
+  assert.equal(await app.page.locator('[data-testid=error]:visible').count(), 0);
+  await app.run();
+  await app.waitForState('done');
+  assert.deepEqual(await app.edges(), []); // x and z are only linked through the dropped y
+});
+
+test('a categorical column and missing values are counted, with fixes', async () => {
+  const data = linearGaussianCsv(['x', 'y'], [['x', 'y', 1.0]], 100, 3).split('\n');
+  const lines = data.map((l, i) => (i === 0 ? `${l},group` : l ? `${l},${i % 2 ? 'ctrl' : 'treated'}` : l));
+  lines[3] = lines[3].replace(/^[^,]+,/, 'NA,');
+  lines[8] = lines[8].replace(/^[^,]+,/, ',');
+  await app.chooseFile('mixed.csv', lines.join('\n'));
+  await app.waitForPreview();
+  const text = await app.errorText();
+  assert.match(text, /column "group" holds text/);
+  assert.match(text, /column "x" has 2 missing values \(first on line 4\)/);
+  await app.page.click('button:has-text("Drop column “group”")');
+  await app.page.click('button:has-text("Drop incomplete rows")');
+  assert.equal(await app.page.locator('[data-testid=error]:visible').count(), 0);
+  await app.run();
+  await app.waitForState('done');
+});
+
+test('a constant column is a warning, not an error', async () => {
+  await app.chooseFile('const.csv', rows('a,b,k', 30, (i) => `${i},${(i * 3) % 7},5`));
+  await app.waitForPreview();
+  assert.match(await app.page.innerText('[data-testid=warning]'), /"k"/);
+  assert.equal(await app.page.locator('[data-testid=error]:visible').count(), 0);
+});
+
+test('after all that, a good file still works', async () => {
+  await app.chooseFile('good.csv', GOOD);
+  await app.waitForPreview();
+  assert.match(await app.page.innerText('[data-testid=shape]'), /30 rows × 3 columns/);
+  await app.run();
+  await app.waitForState('done');
+});

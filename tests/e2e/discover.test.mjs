@@ -1,0 +1,132 @@
+// Browser tests of the Discover path, on the release build served under a sub-path:
+// drop a CSV, run NOTEARS in the worker, read the graph; bad files; cancel; responsiveness.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startSite, linearGaussianCsv } from './helpers.mjs';
+
+let site;
+before(async () => { site = await startSite(); });
+after(async () => {
+  assert.deepEqual(site.offOrigin, [], 'no request may leave the site\'s origin');
+  await site.close();
+});
+
+const CHAIN = linearGaussianCsv(['A', 'B', 'C', 'D'], [['A', 'B', 1.5], ['B', 'C', -1.2], ['C', 'D', 1.0]], 1000, 7);
+
+test('a dropped CSV is previewed, and NOTEARS recovers its chain in the worker', async () => {
+  const app = await site.open();
+  await app.dropFile('chain.csv', CHAIN);
+  await app.waitForPreview();
+  assert.match(await app.page.innerText('[data-testid=shape]'), /1000 rows × 4 columns/);
+  assert.equal(await app.page.locator('[data-testid=columns] tbody tr').count(), 4);
+  await app.run();
+  await app.waitForState('done');
+  assert.deepEqual(await app.edges(), ['A->B', 'B->C', 'C->D']);
+  // No truth is known for a user's file: the page says so instead of scoring.
+  assert.match(await app.page.innerText('[data-testid=metrics]'), /No true graph/);
+  assert.deepEqual(app.errors, []);
+  await app.close();
+});
+
+test('the file chooser loads a file too, and choosing again reloads it', async () => {
+  const app = await site.open();
+  await app.chooseFile('chain.csv', CHAIN);
+  await app.waitForPreview();
+  await app.chooseFile('chain2.csv', CHAIN.replace('A,B,C,D', 'P,Q,R,S'));
+  await app.page.waitForSelector('text=chain2.csv');
+  assert.match(await app.page.innerText('[data-testid=columns]'), /P[\s\S]*S/);
+  await app.close();
+});
+
+test('Sachs: the example learns a graph that is scored against the consensus network', async () => {
+  const app = await site.open();
+  await app.page.click('[data-testid=example-sachs]');
+  await app.waitForPreview();
+  assert.match(await app.page.innerText('[data-testid=shape]'), /853 rows × 11 columns/);
+  assert.equal(await app.page.isChecked('[data-testid=standardize]'), true);
+  await app.run();
+  await app.waitForState('done');
+  const edges = await app.edges();
+  assert.ok(edges.length > 0, 'some edges are learned');
+  assert.equal(await app.page.locator('[data-testid=dag] [data-node]').count(), 11);
+  const shd = Number(await app.page.innerText('[data-testid=shd]'));
+  assert.ok(Number.isInteger(shd) && shd >= 0, `SHD shown: ${shd}`);
+  assert.match(await app.page.innerText('[data-testid=legend]'), /missing/);
+  // The threshold slider hides weak edges at once.
+  await app.page.locator('[data-testid=threshold]').fill('100');
+  assert.deepEqual(await app.edges(), []);
+  assert.deepEqual(app.errors, []);
+  await app.close();
+});
+
+test('a synthetic data set keeps its truth, and the graph streams while NOTEARS runs', async () => {
+  const app = await site.open();
+  await app.page.click('[data-testid=example-synthetic-open]');
+  await app.page.fill('[data-testid=synthetic-d]', '10');
+  await app.page.fill('[data-testid=synthetic-seed]', '3');
+  await app.page.click('[data-testid=example-synthetic]');
+  await app.waitForPreview();
+  assert.match(await app.page.innerText('[data-testid=shape]'), /1000 rows × 10 columns/);
+  await app.run();
+  await app.waitForState('done');
+  const shd = Number(await app.page.innerText('[data-testid=shd]'));
+  assert.ok(shd <= 3, `NOTEARS gets SHD ${shd} on ER(10, 2)`);
+  await app.close();
+});
+
+test('Cancel stops a long run and the page stays usable', async () => {
+  const app = await site.open();
+  await app.page.click('[data-testid=example-synthetic-open]');
+  await app.page.fill('[data-testid=synthetic-d]', '60');
+  await app.page.fill('[data-testid=synthetic-k]', '4');
+  await app.page.fill('[data-testid=synthetic-n]', '2000');
+  await app.page.click('[data-testid=example-synthetic]');
+  await app.waitForPreview();
+  await app.run();
+  await app.waitForState('running');
+  await app.page.waitForSelector('[data-testid=progress-label]');
+  // The page answers clicks during the run: the standardize box toggles at once.
+  const before = await app.page.isChecked('[data-testid=standardize]');
+  const t0 = Date.now();
+  await app.page.click('[data-testid=standardize]', { timeout: 2000 });
+  assert.equal(await app.page.isChecked('[data-testid=standardize]'), !before);
+  assert.ok(Date.now() - t0 < 2000);
+  assert.equal(await app.state(), 'running');
+  await app.page.click('[data-testid=cancel]');
+  await app.waitForState('idle', 5000);
+  assert.match(await app.page.innerText('[data-testid=run-state]'), /cancelled/i);
+  // A new run works after a cancel.
+  await app.page.click('[data-testid=example-sachs]');
+  await app.waitForPreview();
+  await app.run();
+  await app.waitForState('done');
+  assert.deepEqual(app.errors, []);
+  await app.close();
+});
+
+test('exports: DOT, JSON, CSV adjacency, SVG and PNG downloads', async () => {
+  const app = await site.open();
+  await app.dropFile('chain.csv', CHAIN);
+  await app.waitForPreview();
+  await app.run();
+  await app.waitForState('done');
+  const grab = async (testid) => {
+    const [download] = await Promise.all([app.page.waitForEvent('download'), app.page.click(`[data-testid=${testid}]`)]);
+    const stream = await download.createReadStream();
+    const chunks = [];
+    for await (const c of stream) chunks.push(c);
+    return { name: download.suggestedFilename(), body: Buffer.concat(chunks) };
+  };
+  const dot = await grab('export-dot');
+  assert.match(dot.body.toString(), /digraph[\s\S]*"A" -> "B"/);
+  const json = JSON.parse((await grab('export-json')).body.toString());
+  assert.equal(json.edges.length, 3);
+  const csv = (await grab('export-csv')).body.toString().trim().split('\n');
+  assert.equal(csv.length, 5);
+  const svg = (await grab('export-svg')).body.toString();
+  assert.match(svg, /^<svg[\s\S]*data-edge="A-&gt;B"|^<svg[\s\S]*A->B/);
+  const png = await grab('export-png');
+  assert.equal(png.name, 'causeway-graph.png');
+  assert.deepEqual([...png.body.subarray(0, 4)], [0x89, 0x50, 0x4e, 0x47]);
+  await app.close();
+});

@@ -1,0 +1,119 @@
+//! wasm32 tests (run in Node by wasm-bindgen-test-runner): the worker protocol survives the trip
+//! through JavaScript values exactly as the page and worker send it, and the compute core runs
+//! compiled to wasm.
+#![cfg(target_arch = "wasm32")]
+
+use causeway::causal::notears::NotearsParams;
+use causeway::data::csv_reader::Prep;
+use causeway::data::synthetic::SyntheticParams;
+use causeway::jobs::{inspect, LearnRun};
+use causeway::protocol::*;
+use causeway::run::StepOutcome;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_test::*;
+
+fn round_trip<T: serde::Serialize + serde::de::DeserializeOwned>(
+    value: &T,
+) -> (T, wasm_bindgen::JsValue) {
+    let js = serde_wasm_bindgen::to_value(value).expect("encodes");
+    let back = serde_wasm_bindgen::from_value(js.clone()).expect("decodes");
+    (back, js)
+}
+
+#[wasm_bindgen_test]
+fn file_bytes_cross_as_a_uint8array() {
+    let request = Request {
+        version: PROTOCOL_VERSION,
+        message: ToWorker::Start {
+            job_id: 7,
+            job: Job::Inspect {
+                data: DataSpec::Csv {
+                    name: "a.csv".into(),
+                    bytes: b"x,y\n1,2\n".to_vec(),
+                },
+            },
+        },
+    };
+    let (back, js) = round_trip(&request);
+    assert_eq!(back, request);
+    let message = js_sys::Reflect::get(&js, &"message".into()).unwrap();
+    let start = js_sys::Reflect::get(&message, &"Start".into()).unwrap();
+    let job = js_sys::Reflect::get(&start, &"job".into()).unwrap();
+    let data = js_sys::Reflect::get(
+        &js_sys::Reflect::get(&job, &"Inspect".into()).unwrap(),
+        &"data".into(),
+    )
+    .unwrap();
+    let bytes = js_sys::Reflect::get(
+        &js_sys::Reflect::get(&data, &"Csv".into()).unwrap(),
+        &"bytes".into(),
+    )
+    .unwrap();
+    assert!(
+        bytes.is_instance_of::<js_sys::Uint8Array>(),
+        "bytes must not become a JS array of numbers"
+    );
+}
+
+#[wasm_bindgen_test]
+fn learn_jobs_and_seeds_round_trip() {
+    let job = Job::Learn {
+        data: DataSpec::Synthetic(SyntheticParams {
+            seed: 4_000_000_000,
+            ..Default::default()
+        }),
+        prep: Prep {
+            drop_columns: vec!["X2".into()],
+            drop_incomplete_rows: true,
+            standardize: true,
+        },
+        algorithm: AlgorithmParams::Notears(NotearsParams::default()),
+    };
+    let request = Request {
+        version: PROTOCOL_VERSION,
+        message: ToWorker::Start { job_id: 1, job },
+    };
+    assert_eq!(round_trip(&request).0, request);
+}
+
+#[wasm_bindgen_test]
+fn an_inspection_of_sachs_round_trips() {
+    let inspection = inspect(&DataSpec::Sachs).expect("Sachs reads");
+    let response = Response {
+        version: PROTOCOL_VERSION,
+        event: Event::Inspected {
+            job_id: 3,
+            inspection,
+        },
+    };
+    assert_eq!(round_trip(&response).0, response);
+}
+
+#[wasm_bindgen_test]
+fn notears_learns_in_wasm() {
+    let data = DataSpec::Synthetic(SyntheticParams {
+        n_nodes: 5,
+        expected_degree: 2.0,
+        n_rows: 500,
+        seed: 3,
+    });
+    let mut run = LearnRun::start(
+        &data,
+        &Prep::default(),
+        &AlgorithmParams::Notears(NotearsParams::default()),
+    )
+    .expect("starts");
+    let mut steps = 0;
+    while let StepOutcome::Continue = run.step() {
+        steps += 1;
+        assert!(steps < 1_000_000, "NOTEARS did not finish");
+    }
+    let result = run.result();
+    assert_eq!(result.n_nodes, 5);
+    assert!(result.graph().is_acyclic());
+    let done = Response {
+        version: PROTOCOL_VERSION,
+        event: Event::Done { job_id: 1, result },
+    };
+    assert_eq!(round_trip(&done).0, done);
+}
