@@ -20,7 +20,7 @@ test-native:
 	cargo test --all-targets
 
 test-wasm:
-	cargo test --target wasm32-unknown-unknown --test wasm
+	cargo test --target wasm32-unknown-unknown --no-default-features --test wasm
 
 build-e2e:
 	trunk build --release --public-url $(E2E_PUBLIC_URL) --dist target/e2e-dist
@@ -33,3 +33,7 @@ lint:
 	cargo fmt --check
 	cargo clippy --all-targets -- -D warnings
 	cargo clippy --target wasm32-unknown-unknown --lib --bins -- -D warnings
+
+## NOTEARS timed three ways (Python reference, native Rust, the page in Chromium) → BENCHMARKS.md.
+bench: setup build-e2e
+	bench/run.sh

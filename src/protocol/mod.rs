@@ -30,6 +30,9 @@ pub enum ToWorker {
     Start { job_id: u32, job: Job },
     /// Stop the job with this id at its next step boundary; answered by `Event::Cancelled`.
     Cancel { job_id: u32 },
+    /// Panic on purpose, so the browser tests can check that a crashed worker is reported and
+    /// replaced. Sent only when the page is opened with `?selftest=worker-panic`.
+    PanicForTest,
 }
 
 /// Where the data of a job comes from. The page keeps the file's bytes and sends them with each

@@ -27,6 +27,8 @@ pub struct WorkerClient {
     next_job_id: Cell<u32>,
     /// Jobs sent and not yet answered by a final event (Inspected, Done, Failed, Cancelled).
     active: RefCell<Vec<u32>>,
+    /// Set by `?selftest=worker-panic`: the next learning job is followed by a deliberate panic.
+    panic_for_test: Cell<bool>,
     /// Keeps the current worker's callbacks alive.
     callbacks: RefCell<Vec<Closure<dyn FnMut(JsValue)>>>,
 }
@@ -40,6 +42,11 @@ impl WorkerClient {
             handler: Rc::new(handler),
             next_job_id: Cell::new(1),
             active: RefCell::new(Vec::new()),
+            panic_for_test: Cell::new(
+                web_sys::window()
+                    .and_then(|w| w.location().search().ok())
+                    .is_some_and(|q| q.contains("selftest=worker-panic")),
+            ),
             callbacks: RefCell::new(Vec::new()),
         });
         client.spawn();
@@ -166,7 +173,11 @@ impl WorkerClient {
         let job_id = self.next_job_id.get();
         self.next_job_id.set(job_id + 1);
         self.active.borrow_mut().push(job_id);
+        let learning = matches!(job, Job::Learn { .. });
         self.send(ToWorker::Start { job_id, job });
+        if learning && self.panic_for_test.replace(false) {
+            self.send(ToWorker::PanicForTest);
+        }
         job_id
     }
 

@@ -324,16 +324,18 @@ pub fn DagView(
 
     view! {
         <figure class="dag">
+            <div class="dag-scroll">
             <svg id="dag-svg" data-testid="dag" xmlns="http://www.w3.org/2000/svg" role="img"
                 aria-label=format!("Learned graph: {} nodes, {} edges", n, scene.edges.len())
                 viewBox=format!("0 0 {width:.0} {height:.0}") preserveAspectRatio="xMinYMin meet"
-                width="100%" style=format!("max-height: 70vh; aspect-ratio: {width:.0} / {height:.0}")>
+                width="100%" style=format!("min-width: {:.0}px; aspect-ratio: {width:.0} / {height:.0}", 0.8 * width)>
                 <defs>{markers}</defs>
                 <rect width="100%" height="100%" fill="#ffffff" />
                 <g class="missing-edges">{missing_views}</g>
                 <g class="edges">{edge_views}</g>
                 <g class="nodes">{node_views}</g>
             </svg>
+            </div>
             <Legend has_truth by_truth=Signal::derive(by_truth) />
         </figure>
     }

@@ -158,7 +158,7 @@ pub fn DiscoverPanel() -> impl IntoView {
                 <div class="slider-row">
                     <label>"Show edges with |w| ≥ "
                         <input type="range" min="0" step="0.01" data-testid="threshold"
-                            prop:max=move || format!("{:.2}", max_abs.get().max(0.01))
+                            prop:max=move || format!("{:.2}", (max_abs.get() * 100.0).ceil() / 100.0 + 0.01)
                             prop:value=move || state.threshold.get().to_string()
                             on:input=move |ev| if let Some(v) = number(&ev) { state.threshold.set(v) } />
                         <output>{move || format!("{:.2}", state.threshold.get())}</output>

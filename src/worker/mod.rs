@@ -97,6 +97,7 @@ fn handle(data: JsValue) {
             cancel_current();
             start_job(job_id, job);
         }
+        ToWorker::PanicForTest => panic!("deliberate panic requested by a self-test"),
         ToWorker::Cancel { job_id } => {
             let current = CURRENT.with_borrow(|c| c.as_ref().map(|r| r.job_id));
             if current == Some(job_id) {

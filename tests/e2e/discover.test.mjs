@@ -130,3 +130,16 @@ test('exports: DOT, JSON, CSV adjacency, SVG and PNG downloads', async () => {
   assert.deepEqual([...png.body.subarray(0, 4)], [0x89, 0x50, 0x4e, 0x47]);
   await app.close();
 });
+
+test('a worker that crashes is reported as an internal error and replaced', async () => {
+  const app = await site.open('?selftest=worker-panic');
+  await app.page.click('[data-testid=example-sachs]');
+  await app.waitForPreview();
+  await app.run();
+  await app.waitForState('error', 20_000);
+  assert.match(await app.errorText(), /Internal error[\s\S]*crashed[\s\S]*deliberate panic/);
+  // The fresh worker takes the next run.
+  await app.run();
+  await app.waitForState('done');
+  await app.close();
+});

@@ -15,7 +15,7 @@ export async function startSite() {
   const offOrigin = [];
   return {
     server, browser, offOrigin,
-    async open() {
+    async open(query = '') {
       const context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1400, height: 1000 } });
       const errors = [];
       context.on('request', (r) => {
@@ -25,7 +25,7 @@ export async function startSite() {
       const page = await context.newPage();
       page.on('pageerror', (e) => errors.push(e.message));
       page.on('console', (m) => { if (m.type() === 'error') errors.push(`console: ${m.text()}`); });
-      await page.goto(server.url);
+      await page.goto(server.url + query);
       await page.waitForSelector('[data-testid=run-state][data-state=idle]');
       return new CausewayPage(page, context, errors);
     },
