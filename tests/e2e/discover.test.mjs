@@ -52,6 +52,22 @@ test('Sachs: the example learns a graph that is scored against the consensus net
   const shd = Number(await app.page.innerText('[data-testid=shd]'));
   assert.ok(Number.isInteger(shd) && shd >= 0, `SHD shown: ${shd}`);
   assert.match(await app.page.innerText('[data-testid=legend]'), /missing/);
+  // Hovering an edge tells its weight; the heatmap has one cell per pair.
+  assert.match(await app.page.textContent(`[data-edge="${edges[0]}"] title`), /weight [+-]\d/);
+  assert.equal(await app.page.locator('[data-testid=heatmap] rect').count(), 121);
+  // Nodes can be dragged with the mouse and moved with the arrow keys.
+  const node = app.page.locator('[data-node=PKA]');
+  const before = await node.getAttribute('transform');
+  const box = await node.boundingBox();
+  await app.page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+  await app.page.mouse.down();
+  await app.page.mouse.move(box.x + box.width / 2 + 60, box.y + box.height / 2 + 40, { steps: 5 });
+  await app.page.mouse.up();
+  const dragged = await node.getAttribute('transform');
+  assert.notEqual(dragged, before);
+  await node.focus();
+  await app.page.keyboard.press('ArrowLeft');
+  assert.notEqual(await node.getAttribute('transform'), dragged);
   // The threshold slider hides weak edges at once.
   await app.page.locator('[data-testid=threshold]').fill('100');
   assert.deepEqual(await app.edges(), []);
@@ -59,7 +75,7 @@ test('Sachs: the example learns a graph that is scored against the consensus net
   await app.close();
 });
 
-test('a synthetic data set keeps its truth, and the graph streams while NOTEARS runs', async () => {
+test('a synthetic data set keeps its truth and NOTEARS scores well on it', async () => {
   const app = await site.open();
   await app.page.click('[data-testid=example-synthetic-open]');
   await app.page.fill('[data-testid=synthetic-d]', '10');
@@ -85,6 +101,9 @@ test('Cancel stops a long run and the page stays usable', async () => {
   await app.run();
   await app.waitForState('running');
   await app.page.waitForSelector('[data-testid=progress-label]');
+  // The estimate streams to the page while the run goes on: edges appear before it is done.
+  await app.page.waitForSelector('[data-testid=dag] [data-edge]', { timeout: 60_000 });
+  assert.equal(await app.state(), 'running');
   // The page answers clicks during the run: the standardize box toggles at once.
   const before = await app.page.isChecked('[data-testid=standardize]');
   const t0 = Date.now();
