@@ -33,6 +33,8 @@ lint:
 	cargo fmt --check
 	cargo clippy --all-targets -- -D warnings
 	cargo clippy --target wasm32-unknown-unknown --lib --bins -- -D warnings
+	cargo clippy --target wasm32-unknown-unknown --no-default-features --test wasm -- -D warnings
+# (Unit tests, with their proptests, run natively; proptest's getrandom has no wasm32 backend.)
 
 ## NOTEARS timed three ways (Python reference, native Rust, the page in Chromium) → BENCHMARKS.md.
 bench: setup build-e2e

@@ -105,16 +105,14 @@ fn run() -> Result<(), String> {
             std::fs::write(path, text)
                 .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
         }
-        write!(
+        writeln!(
             manifest,
-            "  {{\"name\": \"{name}\", \"d\": {}, \"k\": {}, \"n\": {}, \"seed\": {}, \"true_edges\": {}, \"csv\": \"{}\", \"truth\": \"{}\"}}{}\n",
+            "  {{\"name\": \"{name}\", \"d\": {}, \"k\": {}, \"n\": {}, \"seed\": {}, \"true_edges\": {}, \"csv\": \"{name}.csv\", \"truth\": \"{name}.truth.csv\"}}{}",
             params.n_nodes,
             params.expected_degree,
             params.n_rows,
             params.seed,
             edges.len(),
-            format!("{name}.csv"),
-            format!("{name}.truth.csv"),
             if idx + 1 < sets.len() { "," } else { "" }
         )
         .unwrap();

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use super::LearnedGraph;
-use crate::linalg::expm;
+use crate::linalg::{expm, matmul_into, Expm};
 use crate::optim::{Lbfgsb, LbfgsbParams};
 use crate::run::{Progress, StepOutcome, StopReason};
 
@@ -142,7 +142,7 @@ impl NotearsError {
 }
 
 /// The smooth part of the NOTEARS objective on the doubled variables w = [W⁺, W⁻], with reused
-/// buffers so that an evaluation allocates little beyond the matrix exponential.
+/// buffers so that an evaluation does not allocate.
 struct Objective {
     d: usize,
     /// Sample covariance S = XᵀX/n of the centred data.
@@ -153,6 +153,10 @@ struct Objective {
     w: DMatrix<f64>,
     i_minus_w: DMatrix<f64>,
     s_i_minus_w: DMatrix<f64>,
+    /// W∘W, then e^{W∘W}.
+    w_sq: DMatrix<f64>,
+    exp: DMatrix<f64>,
+    expm: Expm,
 }
 
 impl Objective {
@@ -175,12 +179,26 @@ impl Objective {
         // loss = 1/(2n)‖X − XW‖²_F = ½ tr((I−W)ᵀ S (I−W)) and ∇loss = −(1/n)Xᵀ(X − XW) =
         // −S(I−W): the same quantities as linear.py, from the d×d covariance in O(d³) per
         // evaluation instead of O(n d²) from the n×d data.
-        self.i_minus_w.fill(0.0);
-        self.i_minus_w.fill_diagonal(1.0);
-        self.i_minus_w -= &self.w;
-        self.s_i_minus_w.gemm(1.0, &self.cov, &self.i_minus_w, 0.0);
+        for (a, &w) in self.i_minus_w.iter_mut().zip(self.w.iter()) {
+            *a = -w;
+        }
+        for i in 0..d {
+            self.i_minus_w[(i, i)] += 1.0;
+        }
+        matmul_into(
+            d,
+            self.cov.as_slice(),
+            self.i_minus_w.as_slice(),
+            self.s_i_minus_w.as_mut_slice(),
+        );
         let loss = 0.5 * self.i_minus_w.dot(&self.s_i_minus_w);
-        let (h, e) = h_and_exp(&self.w);
+        for (q, &w) in self.w_sq.iter_mut().zip(self.w.iter()) {
+            *q = w * w;
+        }
+        self.expm
+            .compute(self.w_sq.as_slice(), self.exp.as_mut_slice());
+        let e = &self.exp;
+        let h = e.trace() - d as f64;
         let obj =
             loss + 0.5 * self.rho * h * h + self.alpha * h + self.lambda1 * x.iter().sum::<f64>();
         let coef = self.rho * h + self.alpha;
@@ -282,6 +300,9 @@ impl Notears {
                 w: DMatrix::zeros(d, d),
                 i_minus_w: DMatrix::zeros(d, d),
                 s_i_minus_w: DMatrix::zeros(d, d),
+                w_sq: DMatrix::zeros(d, d),
+                exp: DMatrix::zeros(d, d),
+                expm: Expm::new(d),
             },
             params,
             lower,
@@ -728,56 +749,51 @@ mod tests {
         assert!(learned.graph().parents(2).is_empty() && learned.graph().children(2).is_empty());
     }
 
-    /// Times d = 20 (ER2, n = 1000); run with
-    /// `cargo test --release --lib causal::notears::tests::timing_d20 -- --ignored --nocapture`.
+    /// Times full runs at d = 10 and 20 and the first 2000 steps at d = 50 (ER2, n = 1000); run
+    /// with `cargo test --release --lib causal::notears::tests::timing_d20 -- --ignored
+    /// --nocapture`. `NOTEARS_TIMING_D=20` (say) times only that size.
     #[test]
     #[ignore]
     fn timing_d20() {
-        let truth_w = random_dag(20, 2.0, 11);
-        let truth = DiGraph::from_weights(&truth_w, 1e-12);
-        let x = simulate(&truth_w, 1000, 12);
-        let start = std::time::Instant::now();
-        let mut nt = Notears::new(&x, NotearsParams::default()).unwrap();
-        let mut steps = 0usize;
-        let mut slowest = std::time::Duration::ZERO;
-        loop {
-            let t = std::time::Instant::now();
-            let outcome = nt.step();
-            slowest = slowest.max(t.elapsed());
-            steps += 1;
-            if let StepOutcome::Finished(_) = outcome {
-                break;
+        let only: Option<usize> = std::env::var("NOTEARS_TIMING_D")
+            .ok()
+            .and_then(|v| v.parse().ok());
+        for (d, seed, max_steps) in [(10, 21, usize::MAX), (20, 11, usize::MAX), (50, 13, 2000)] {
+            if only.is_some_and(|o| o != d) {
+                continue;
             }
-        }
-        let cmp = crate::metrics::compare(&truth, &nt.result().graph());
-        println!(
-            "d=20: {:?} total, {steps} steps, slowest step {:?}, outer {}, rho {:e}, h {:e}, SHD {}, edges {} (truth {}), stop {:?}",
-            start.elapsed(),
-            slowest,
-            nt.outer_iteration(),
-            nt.rho(),
-            nt.h(),
-            cmp.shd,
-            nt.result().graph().n_edges(),
-            truth.n_edges(),
-            nt.result().stop
-        );
-        // d = 50: only the cost of single steps, which the worker's time slices rely on.
-        let x = simulate(&random_dag(50, 2.0, 13), 1000, 14);
-        let mut nt = Notears::new(&x, NotearsParams::default()).unwrap();
-        let mut slowest = std::time::Duration::ZERO;
-        let start = std::time::Instant::now();
-        for _ in 0..2000 {
-            let t = std::time::Instant::now();
-            let outcome = nt.step();
-            slowest = slowest.max(t.elapsed());
-            if let StepOutcome::Finished(_) = outcome {
-                break;
+            let truth_w = random_dag(d, 2.0, seed);
+            let truth = DiGraph::from_weights(&truth_w, 1e-12);
+            let x = simulate(&truth_w, 1000, seed + 1);
+            let start = std::time::Instant::now();
+            let mut nt = Notears::new(&x, NotearsParams::default()).unwrap();
+            let mut steps = 0usize;
+            let mut slowest = std::time::Duration::ZERO;
+            let mut finished = false;
+            while steps < max_steps {
+                let t = std::time::Instant::now();
+                let outcome = nt.step();
+                slowest = slowest.max(t.elapsed());
+                steps += 1;
+                if let StepOutcome::Finished(_) = outcome {
+                    finished = true;
+                    break;
+                }
             }
+            let elapsed = start.elapsed();
+            let cmp = crate::metrics::compare(&truth, &nt.result().graph());
+            println!(
+                "d={d}: {elapsed:?} for {steps} steps{} ({:.1} µs/step), slowest step {slowest:?}, \
+                 outer {}, rho {:e}, h {:e}, SHD {}, edges {} (truth {})",
+                if finished { " (finished)" } else { "" },
+                elapsed.as_secs_f64() * 1e6 / steps as f64,
+                nt.outer_iteration(),
+                nt.rho(),
+                nt.h(),
+                cmp.shd,
+                nt.result().graph().n_edges(),
+                truth.n_edges(),
+            );
         }
-        println!(
-            "d=50: first 2000 steps {:?}, slowest step {slowest:?}",
-            start.elapsed()
-        );
     }
 }

@@ -4,10 +4,13 @@
 //! This is the full algorithm, ported in behaviour from the Fortran code scipy wraps
 //! (`lbfgsb.f`: `cauchy`, `cmprlb`, `subsm`, `lnsrlb`, `dcsrch`/`dcstep`):
 //! - the limited-memory matrix in compact form B = θI − W M Wᵀ, W = [Y, θS]
-//!   (Byrd, Nocedal & Schnabel 1994), with M formed by an LU inverse of its small 2k×2k inverse;
+//!   (Byrd, Nocedal & Schnabel 1994), with M formed block-wise from the Schur complement
+//!   θSᵀS + L D⁻¹ Lᵀ (the matrix the Fortran `formt` factorizes);
 //! - the generalized Cauchy point along the projected steepest-descent path, breakpoint by
-//!   breakpoint;
-//! - direct primal subspace minimization over the variables free at the Cauchy point, then the
+//!   breakpoint, the breakpoints taken lazily from a heap as the Fortran `hpsolb` does;
+//! - direct primal subspace minimization over the variables free at the Cauchy point, with
+//!   WᵀZZᵀW kept up to date by the variables entering and leaving the free set (as `formk`
+//!   does), then the
 //!   v3.0 projection of the subspace step (falling back to the v2.1 truncated step when the
 //!   projection is not a descent direction);
 //! - the Moré–Thuente line search (MINPACK-2 `dcsrch`, ftol 1e-3, gtol 0.9, xtol 0.1) with the
@@ -19,13 +22,13 @@
 //! rounding), a non-finite objective during the line search halves the step toward the last
 //! good one instead of producing NaNs, and the maximum number of function evaluations is not
 //! tracked separately from `max_iter`.
+//!
+//! Performance: the pairs are stored by variable (row i of [Y, S] is contiguous), so the
+//! O(n·m) passes are contiguous, independent accumulations; all scratch space is allocated
+//! once. Results equal the straightforward formulation up to floating-point rounding.
 
 // The routines walk several parallel per-variable arrays with one index, as the Fortran does.
 #![allow(clippy::needless_range_loop)]
-
-use std::collections::VecDeque;
-
-use nalgebra::{DMatrix, DVector};
 
 use crate::run::{StepOutcome, StopReason};
 
@@ -73,16 +76,23 @@ pub struct Lbfgsb {
     x: Vec<f64>,
     g: Vec<f64>,
     f: f64,
-    /// Correction pairs, oldest first.
-    s: VecDeque<Vec<f64>>,
-    y: VecDeque<Vec<f64>>,
-    /// sty[i][j] = s_iᵀ y_j and sts[i][j] = s_iᵀ s_j, in the order of `s`/`y`.
-    sty: Vec<Vec<f64>>,
-    sts: Vec<Vec<f64>>,
-    /// yty[i][j] = y_iᵀ y_j.
-    yty: Vec<Vec<f64>>,
+    /// Memory size m (number of correction-pair slots).
+    m: usize,
+    /// Number of stored pairs k ≤ m.
+    k: usize,
+    /// Slot of the oldest pair; pair j (oldest first) lives in slot (start + j) mod m.
+    start: usize,
+    /// The correction pairs stored by variable: row i (length 2m) holds y_slot[i] in its first
+    /// m entries and s_slot[i] in the last m, so that W = [Y, θS] is walked row by row with
+    /// contiguous, independent accumulations. Unused slots are zero.
+    rows: Vec<f64>,
+    /// m×m, by slot: sty[a·m + b] = s_aᵀ y_b, sts[a·m + b] = s_aᵀ s_b, yty[a·m + b] = y_aᵀ y_b.
+    sty: Vec<f64>,
+    sts: Vec<f64>,
+    yty: Vec<f64>,
     theta: f64,
-    /// The 2k×2k middle matrix M of B = θI − W M Wᵀ (row-major), k = number of pairs.
+    /// The middle matrix M of B = θI − W M Wᵀ (2m×2m row-major, slot layout, zero on unused
+    /// slots).
     middle: Vec<f64>,
     n_iter: usize,
     n_evals: usize,
@@ -94,6 +104,40 @@ pub struct Lbfgsb {
     x_trial: Vec<f64>,
     g_trial: Vec<f64>,
     fixed_at_cp: Vec<bool>,
+    /// G = RᵀZZᵀR for the raw rows R = [Y, S] over the free set `g_free` (2m×2m, slot layout,
+    /// upper triangle authoritative), maintained incrementally as the Fortran `formk` does: a
+    /// new pair's row and column are computed over `g_free`, and each iteration adds or removes
+    /// the variables entering or leaving the free set.
+    gfree: Vec<f64>,
+    g_free: Vec<bool>,
+    work: Work,
+}
+
+/// Per-iteration scratch space, allocated once.
+#[derive(Default)]
+struct Work {
+    /// Cauchy direction (n).
+    d: Vec<f64>,
+    /// Reduced gradient on the free variables (n).
+    r: Vec<f64>,
+    breakpoints: Vec<(f64, usize)>,
+    /// Vectors of length 2m.
+    p: Vec<f64>,
+    c: Vec<f64>,
+    v: Vec<f64>,
+    wi: Vec<f64>,
+    wr: Vec<f64>,
+    mc: Vec<f64>,
+    z: Vec<f64>,
+    acc_s: Vec<f64>,
+    acc_y: Vec<f64>,
+    acc_fs: Vec<f64>,
+    acc_fy: Vec<f64>,
+    /// 2m×2m matrices.
+    a: Vec<f64>,
+    nmat: Vec<f64>,
+    kmat: Vec<f64>,
+    pivots: Vec<usize>,
 }
 
 fn dot(a: &[f64], b: &[f64]) -> f64 {
@@ -105,6 +149,60 @@ fn mat_vec(m: &[f64], v: &[f64], out: &mut [f64]) {
     let k = v.len();
     for (i, o) in out.iter_mut().enumerate() {
         *o = dot(&m[i * k..(i + 1) * k], v);
+    }
+}
+
+/// In-place LU factorization with partial pivoting of the row-major n×n matrix `a`; false if
+/// it is singular (an exactly zero pivot).
+fn lu_factor(a: &mut [f64], n: usize, pivots: &mut [usize]) -> bool {
+    for col in 0..n {
+        let mut best = col;
+        let mut best_abs = a[col * n + col].abs();
+        for r in col + 1..n {
+            let v = a[r * n + col].abs();
+            if v > best_abs {
+                best = r;
+                best_abs = v;
+            }
+        }
+        pivots[col] = best;
+        if best_abs == 0.0 || !best_abs.is_finite() {
+            return false;
+        }
+        if best != col {
+            for j in 0..n {
+                a.swap(col * n + j, best * n + j);
+            }
+        }
+        let inv = 1.0 / a[col * n + col];
+        let (top, bottom) = a.split_at_mut((col + 1) * n);
+        let pivot_row = &top[col * n + col + 1..col * n + n];
+        for r in 0..n - col - 1 {
+            let row = &mut bottom[r * n..(r + 1) * n];
+            let factor = row[col] * inv;
+            row[col] = factor;
+            if factor != 0.0 {
+                for (x, p) in row[col + 1..].iter_mut().zip(pivot_row) {
+                    *x -= factor * p;
+                }
+            }
+        }
+    }
+    true
+}
+
+/// Solves A x = b in place from the factors of [`lu_factor`].
+fn lu_solve(a: &[f64], n: usize, pivots: &[usize], b: &mut [f64]) {
+    for i in 0..n {
+        b.swap(i, pivots[i]);
+    }
+    for i in 0..n {
+        let s = dot(&a[i * n..i * n + i], &b[..i]);
+        b[i] -= s;
+    }
+    for i in (0..n).rev() {
+        let s = dot(&a[i * n + i + 1..(i + 1) * n], &b[i + 1..n]);
+        b[i] = (b[i] - s) / a[i * n + i];
     }
 }
 
@@ -153,8 +251,30 @@ impl Lbfgsb {
             memory: params.memory.max(1),
             ..params
         };
+        let m = params.memory;
+        let m2 = 2 * m;
         let mut g = vec![0.0; n];
         let fx = f(&x, &mut g);
+        let work = Work {
+            d: vec![0.0; n],
+            r: vec![0.0; n],
+            breakpoints: Vec::with_capacity(n),
+            p: vec![0.0; m2],
+            c: vec![0.0; m2],
+            v: vec![0.0; m2],
+            wi: vec![0.0; m2],
+            wr: vec![0.0; m2],
+            mc: vec![0.0; m2],
+            z: vec![0.0; m2],
+            acc_s: vec![0.0; m2],
+            acc_y: vec![0.0; m2],
+            acc_fs: vec![0.0; m2],
+            acc_fy: vec![0.0; m2],
+            a: vec![0.0; m2 * m2],
+            nmat: vec![0.0; m2 * m2],
+            kmat: vec![0.0; m2 * m2],
+            pivots: vec![0; m2],
+        };
         let mut opt = Lbfgsb {
             params,
             lower,
@@ -164,13 +284,15 @@ impl Lbfgsb {
             x,
             g,
             f: fx,
-            s: VecDeque::new(),
-            y: VecDeque::new(),
-            sty: vec![],
-            sts: vec![],
-            yty: vec![],
+            m,
+            k: 0,
+            start: 0,
+            rows: vec![0.0; n * m2],
+            sty: vec![0.0; m * m],
+            sts: vec![0.0; m * m],
+            yty: vec![0.0; m * m],
             theta: 1.0,
-            middle: vec![],
+            middle: vec![0.0; m2 * m2],
             n_iter: 0,
             n_evals: 1,
             done: None,
@@ -180,6 +302,9 @@ impl Lbfgsb {
             x_trial: vec![0.0; n],
             g_trial: vec![0.0; n],
             fixed_at_cp: vec![false; n],
+            gfree: vec![0.0; m2 * m2],
+            g_free: vec![false; n],
+            work,
         };
         if !fx.is_finite() || opt.g.iter().any(|v| !v.is_finite()) {
             opt.done = Some(StopReason::LimitReached(
@@ -233,42 +358,28 @@ impl Lbfgsb {
     }
 
     fn pairs(&self) -> usize {
-        self.s.len()
+        self.k
     }
 
-    /// Row i of W = [Y, θS].
+    /// Row i of W = [Y, θS] in slot layout (length 2m).
     fn w_row(&self, i: usize, out: &mut [f64]) {
-        let k = self.pairs();
-        for j in 0..k {
-            out[j] = self.y[j][i];
-            out[k + j] = self.theta * self.s[j][i];
+        let m = self.m;
+        let row = &self.rows[i * 2 * m..(i + 1) * 2 * m];
+        out[..m].copy_from_slice(&row[..m]);
+        for (o, s) in out[m..].iter_mut().zip(&row[m..]) {
+            *o = self.theta * s;
         }
-    }
-
-    /// WᵀW = [[YᵀY, θYᵀS], [θSᵀY, θ²SᵀS]] from the maintained inner products (row-major).
-    fn wtw(&self) -> Vec<f64> {
-        let k = self.pairs();
-        let k2 = 2 * k;
-        let t = self.theta;
-        let mut a = vec![0.0; k2 * k2];
-        for j in 0..k {
-            for l in 0..k {
-                a[j * k2 + l] = self.yty[j][l];
-                a[j * k2 + k + l] = t * self.sty[l][j];
-                a[(k + j) * k2 + l] = t * self.sty[j][l];
-                a[(k + j) * k2 + k + l] = t * t * self.sts[j][l];
-            }
-        }
-        a
     }
 
     fn forget(&mut self) {
-        self.s.clear();
-        self.y.clear();
-        self.sty.clear();
-        self.sts.clear();
-        self.yty.clear();
-        self.middle.clear();
+        self.k = 0;
+        self.start = 0;
+        self.rows.fill(0.0);
+        self.sty.fill(0.0);
+        self.sts.fill(0.0);
+        self.yty.fill(0.0);
+        self.middle.fill(0.0);
+        self.gfree.fill(0.0);
         self.theta = 1.0;
     }
 
@@ -277,10 +388,10 @@ impl Lbfgsb {
         if let Some(reason) = &self.done {
             return StepOutcome::Finished(reason.clone());
         }
-        let c = self.cauchy_point();
+        self.cauchy_point();
         self.xbar.copy_from_slice(&self.xcp);
         if self.pairs() > 0 && self.fixed_at_cp.iter().any(|&fixed| !fixed) {
-            self.subspace_minimization(&c);
+            self.subspace_minimization();
         }
         for i in 0..self.x.len() {
             self.dir[i] = self.xbar[i] - self.x[i];
@@ -324,19 +435,33 @@ impl Lbfgsb {
 
     /// The generalized Cauchy point (Fortran `cauchy`): the first local minimizer of the
     /// quadratic model along the projected steepest-descent path. Writes `xcp` and
-    /// `fixed_at_cp`, and returns c = Wᵀ(xcp − x).
-    fn cauchy_point(&mut self) -> Vec<f64> {
+    /// `fixed_at_cp`, and c = Wᵀ(xcp − x) into `work.c`.
+    fn cauchy_point(&mut self) {
+        let mut w = std::mem::take(&mut self.work);
+        self.cauchy_point_in(&mut w);
+        self.work = w;
+    }
+
+    #[inline(never)]
+    fn cauchy_point_in(&mut self, w: &mut Work) {
         let n = self.x.len();
         let k = self.pairs();
-        let k2 = 2 * k;
+        let m = self.m;
+        let m2 = 2 * m;
         let theta = self.theta;
-        let mut d = vec![0.0; n];
-        let mut p = vec![0.0; k2];
-        let mut breakpoints: Vec<(f64, usize)> = Vec::new();
+        let d = &mut w.d;
+        let p = &mut w.p;
+        let c = &mut w.c;
+        let v = &mut w.v;
+        let wi = &mut w.wi;
+        let breakpoints = &mut w.breakpoints;
+        d.fill(0.0);
+        p.fill(0.0);
+        c.fill(0.0);
+        breakpoints.clear();
         let mut f1 = 0.0;
         let mut bounded = true;
         let mut unbounded_moves = 0usize;
-        let mut wi = vec![0.0; k2];
         for i in 0..n {
             let (l, u, xi) = (self.lower[i], self.upper[i], self.x[i]);
             let neg_g = -self.g[i];
@@ -354,9 +479,11 @@ impl Lbfgsb {
             d[i] = neg_g;
             f1 -= neg_g * neg_g;
             // p = Wᵀd, with θ applied to the S half at the end.
-            for j in 0..k {
-                p[j] += self.y[j][i] * neg_g;
-                p[k + j] += self.s[j][i] * neg_g;
+            if k > 0 {
+                let row = &self.rows[i * m2..(i + 1) * m2];
+                for (pj, wj) in p.iter_mut().zip(row) {
+                    *pj += wj * neg_g;
+                }
             }
             if l.is_finite() && neg_g < 0.0 {
                 breakpoints.push(((xi - l) / -neg_g, i));
@@ -367,28 +494,29 @@ impl Lbfgsb {
                 bounded = false;
             }
         }
-        for pj in &mut p[k..] {
+        for pj in &mut p[m..] {
             *pj *= theta;
         }
         self.xcp.copy_from_slice(&self.x);
-        let mut c = vec![0.0; k2];
         if breakpoints.is_empty() && unbounded_moves == 0 {
-            return c;
+            return;
         }
-        let mut v = vec![0.0; k2];
         let mut f2 = -theta * f1;
         let f2_org = f2;
         if k > 0 {
-            mat_vec(&self.middle, &p, &mut v);
-            f2 -= dot(&v, &p);
+            mat_vec(&self.middle, p, v);
+            f2 -= dot(v, p);
         }
         let mut dtm = -f1 / f2;
         let mut tsum = 0.0;
-        breakpoints.sort_by(|a, b| a.0.total_cmp(&b.0));
+        // Breakpoints in increasing order (ties by index), taken lazily from a heap as the
+        // Fortran does: usually only a few of them are passed.
         let n_break = breakpoints.len();
+        let mut heap = BreakHeap::new(breakpoints);
         let mut t_prev = 0.0;
         let mut reached_all = false;
-        for (idx, &(tj, ibp)) in breakpoints.iter().enumerate() {
+        let mut idx = 0;
+        while let Some((tj, ibp)) = heap.pop() {
             let dt = tj - t_prev;
             if dtm < dt {
                 break;
@@ -406,6 +534,7 @@ impl Lbfgsb {
             };
             self.fixed_at_cp[ibp] = true;
             let n_left = n_break - idx - 1;
+            idx += 1;
             if n_left == 0 && n_break == n {
                 dtm = dt;
                 reached_all = true;
@@ -415,15 +544,15 @@ impl Lbfgsb {
             f1 += dt * f2 + dibp2 - theta * dibp * zibp;
             f2 -= theta * dibp2;
             if k > 0 {
-                for (cj, pj) in c.iter_mut().zip(&p) {
+                for (cj, pj) in c.iter_mut().zip(p.iter()) {
                     *cj += dt * pj;
                 }
-                self.w_row(ibp, &mut wi);
-                mat_vec(&self.middle, &wi, &mut v);
-                let wmc = dot(&c, &v);
-                let wmp = dot(&p, &v);
-                let wmw = dot(&wi, &v);
-                for (pj, wj) in p.iter_mut().zip(&wi) {
+                self.w_row(ibp, wi);
+                mat_vec(&self.middle, wi, v);
+                let wmc = dot(c, v);
+                let wmp = dot(p, v);
+                let wmw = dot(wi, v);
+                for (pj, wj) in p.iter_mut().zip(wi.iter()) {
                     *pj -= dibp * wj;
                 }
                 f1 += dibp * wmc;
@@ -452,73 +581,80 @@ impl Lbfgsb {
             }
         }
         if k > 0 {
-            for (cj, pj) in c.iter_mut().zip(&p) {
+            for (cj, pj) in c.iter_mut().zip(p.iter()) {
                 *cj += dtm * pj;
             }
         }
-        c
     }
 
     /// Direct primal subspace minimization (Fortran `cmprlb` + `subsm`, v3.0) over the
     /// variables free at the Cauchy point; writes the result into `xbar`.
-    fn subspace_minimization(&mut self, c: &[f64]) {
+    fn subspace_minimization(&mut self) {
+        let mut w = std::mem::take(&mut self.work);
+        self.subspace_minimization_in(&mut w);
+        self.work = w;
+    }
+
+    #[inline(never)]
+    fn subspace_minimization_in(&mut self, w: &mut Work) {
         let n = self.x.len();
-        let k = self.pairs();
-        let k2 = 2 * k;
+        let m = self.m;
+        let m2 = 2 * m;
         let theta = self.theta;
         // r = −Zᵀ(g + θ(xcp − x) − W M c) on the free variables.
-        let mut mc = vec![0.0; k2];
-        mat_vec(&self.middle, c, &mut mc);
-        let mut wi = vec![0.0; k2];
-        let mut wr = vec![0.0; k2];
-        let mut r = vec![0.0; n];
-        let n_free = self.fixed_at_cp.iter().filter(|&&fixed| !fixed).count();
-        // A = WᵀZZᵀW, summed over the free rows or, when fewer, as WᵀW minus the fixed rows.
-        let from_fixed = n - n_free < n_free;
-        let mut a = if from_fixed {
-            self.wtw()
-        } else {
-            vec![0.0; k2 * k2]
-        };
-        let sign = if from_fixed { -1.0 } else { 1.0 };
+        mat_vec(&self.middle, &w.c, &mut w.mc);
+        w.wr.fill(0.0);
+        self.update_free_gram();
+        let a = &mut w.a;
+        let wi = &mut w.wi;
         for i in 0..n {
-            let free = !self.fixed_at_cp[i];
-            if free || from_fixed {
-                self.w_row(i, &mut wi);
-            }
-            if free {
-                let ri = -theta * (self.xcp[i] - self.x[i]) - self.g[i] + dot(&wi, &mc);
-                r[i] = ri;
-                for (acc, w) in wr.iter_mut().zip(&wi) {
-                    *acc += w * ri;
-                }
-            }
-            if free != from_fixed {
-                for p in 0..k2 {
-                    let wp = sign * wi[p];
-                    if wp != 0.0 {
-                        let row = &mut a[p * k2 + p..(p + 1) * k2];
-                        for (apq, wq) in row.iter_mut().zip(&wi[p..]) {
-                            *apq += wp * wq;
-                        }
-                    }
+            if !self.fixed_at_cp[i] {
+                self.w_row(i, wi);
+                let ri = -theta * (self.xcp[i] - self.x[i]) - self.g[i] + dot(wi, &w.mc);
+                w.r[i] = ri;
+                for (acc, wv) in w.wr.iter_mut().zip(wi.iter()) {
+                    *acc += wv * ri;
                 }
             }
         }
-        for p in 0..k2 {
-            for q in 0..p {
-                a[p * k2 + q] = a[q * k2 + p];
+        // A = WᵀZZᵀW = D G D with D = diag(1 on the Y half, θ on the S half).
+        for p in 0..m2 {
+            let dp = if p < m { 1.0 } else { theta };
+            for q in 0..m2 {
+                let dq = if q < m { 1.0 } else { theta };
+                let gpq = if p <= q {
+                    self.gfree[p * m2 + q]
+                } else {
+                    self.gfree[q * m2 + p]
+                };
+                a[p * m2 + q] = dp * gpq * dq;
             }
         }
         // Sherman–Morrison–Woodbury: B̂⁻¹ r = r/θ + (1/θ²) ZᵀW (I − M WᵀZZᵀW/θ)⁻¹ M WᵀZ r.
-        let m = DMatrix::from_row_slice(k2, k2, &self.middle);
-        let a = DMatrix::from_row_slice(k2, k2, &a);
-        let big_n = DMatrix::<f64>::identity(k2, k2) - (&m * a) / theta;
-        let rhs = &m * DVector::from_column_slice(&wr);
-        let Some(z) = big_n.lu().solve(&rhs) else {
+        // Unused slots have zero rows in M, so N is the identity there and z is zero.
+        let nmat = &mut w.nmat;
+        for p in 0..m2 {
+            let mrow = &self.middle[p * m2..(p + 1) * m2];
+            let nrow = &mut nmat[p * m2..(p + 1) * m2];
+            nrow.fill(0.0);
+            for (q, &mpq) in mrow.iter().enumerate() {
+                if mpq != 0.0 {
+                    for (nv, av) in nrow.iter_mut().zip(&a[q * m2..(q + 1) * m2]) {
+                        *nv += mpq * av;
+                    }
+                }
+            }
+            for nv in nrow.iter_mut() {
+                *nv = -*nv / theta;
+            }
+            nrow[p] += 1.0;
+        }
+        mat_vec(&self.middle, &w.wr, &mut w.z);
+        if !lu_factor(nmat, m2, &mut w.pivots) {
             return;
-        };
-        if z.iter().any(|v| !v.is_finite()) {
+        }
+        lu_solve(nmat, m2, &w.pivots, &mut w.z);
+        if w.z.iter().any(|v| !v.is_finite()) {
             return;
         }
         // du stored in `dir` (free coordinates only).
@@ -528,8 +664,8 @@ impl Lbfgsb {
                 self.dir[i] = 0.0;
                 continue;
             }
-            self.w_row(i, &mut wi);
-            let du = r[i] / theta + dot(&wi, z.as_slice()) / (theta * theta);
+            self.w_row(i, wi);
+            let du = w.r[i] / theta + dot(wi, &w.z) / (theta * theta);
             self.dir[i] = du;
             let xi = (self.xcp[i] + du).max(self.lower[i]).min(self.upper[i]);
             if xi == self.lower[i] || xi == self.upper[i] {
@@ -593,6 +729,7 @@ impl Lbfgsb {
 
     /// Moré–Thuente line search along `dir` from `x` (Fortran `lnsrlb`). On success moves
     /// `x`, `g`, `f` and returns the step length.
+    #[inline(never)]
     fn line_search(&mut self, f: &mut Objective<'_>) -> Result<f64, ()> {
         let n = self.x.len();
         let gd = dot(&self.g, &self.dir);
@@ -670,10 +807,63 @@ impl Lbfgsb {
         }
     }
 
+    /// Brings G = RᵀZZᵀR from the free set it was formed on to the variables free at the
+    /// current Cauchy point: by rank-one updates for the variables that entered or left, or
+    /// afresh when that is cheaper.
+    fn update_free_gram(&mut self) {
+        let n = self.x.len();
+        let m2 = 2 * self.m;
+        let mut changes = 0usize;
+        let mut n_free = 0usize;
+        for i in 0..n {
+            let free = !self.fixed_at_cp[i];
+            n_free += free as usize;
+            changes += (free != self.g_free[i]) as usize;
+        }
+        if changes == 0 {
+            return;
+        }
+        let afresh = changes >= n_free;
+        if afresh {
+            self.gfree.fill(0.0);
+        }
+        for i in 0..n {
+            let free = !self.fixed_at_cp[i];
+            let sign = if afresh {
+                if !free {
+                    continue;
+                }
+                1.0
+            } else if free == self.g_free[i] {
+                continue;
+            } else if free {
+                1.0
+            } else {
+                -1.0
+            };
+            let row = &self.rows[i * m2..(i + 1) * m2];
+            for p in 0..m2 {
+                let wp = sign * row[p];
+                if wp != 0.0 {
+                    let grow = &mut self.gfree[p * m2 + p..(p + 1) * m2];
+                    for (gpq, wq) in grow.iter_mut().zip(&row[p..]) {
+                        *gpq += wp * wq;
+                    }
+                }
+            }
+        }
+        for i in 0..n {
+            self.g_free[i] = !self.fixed_at_cp[i];
+        }
+    }
+
     /// Adds the pair (s, y) from the last move unless its curvature is too small (Fortran:
     /// skip when sᵀy ≤ ε·(−gᵀs)), and refreshes θ and M.
+    #[inline(never)]
     fn update_memory(&mut self, step: f64) {
         let n = self.x.len();
+        let m = self.m;
+        let m2 = 2 * m;
         // x_trial/g_trial now hold the previous point (swapped in the line search).
         let mut sy = 0.0;
         let mut yy = 0.0;
@@ -687,90 +877,208 @@ impl Lbfgsb {
         if !(sy > f64::EPSILON * old_gs && sy.is_finite() && yy.is_finite()) {
             return;
         }
-        // Reuse the evicted pair's buffers when the memory is full.
-        let (mut s, mut y) = if self.s.len() >= self.params.memory {
-            self.sty.remove(0);
-            self.sts.remove(0);
-            self.yty.remove(0);
-            for row in self
-                .sty
-                .iter_mut()
-                .chain(self.sts.iter_mut())
-                .chain(self.yty.iter_mut())
-            {
-                row.remove(0);
-            }
-            (
-                self.s.pop_front().unwrap_or_default(),
-                self.y.pop_front().unwrap_or_default(),
-            )
+        // The new pair takes the next free slot, or evicts the oldest pair.
+        let slot = if self.k < m {
+            self.k += 1;
+            (self.start + self.k - 1) % m
         } else {
-            (Vec::new(), Vec::new())
+            let slot = self.start;
+            self.start = (self.start + 1) % m;
+            slot
         };
-        s.resize(n, 0.0);
-        y.resize(n, 0.0);
+        // Store (s, y) and, in the same pass, the inner products of s and y with every stored
+        // vector (including themselves).
+        // Summed separately over the rows in `g_free`, the same products give the new row and
+        // column of G.
+        let acc_s = &mut self.work.acc_s;
+        let acc_y = &mut self.work.acc_y;
+        let acc_fs = &mut self.work.acc_fs;
+        let acc_fy = &mut self.work.acc_fy;
+        acc_s.fill(0.0);
+        acc_y.fill(0.0);
+        acc_fs.fill(0.0);
+        acc_fy.fill(0.0);
         for i in 0..n {
-            s[i] = self.x[i] - self.x_trial[i];
-            y[i] = self.g[i] - self.g_trial[i];
+            let si = self.x[i] - self.x_trial[i];
+            let yi = self.g[i] - self.g_trial[i];
+            let row = &mut self.rows[i * m2..(i + 1) * m2];
+            row[slot] = yi;
+            row[m + slot] = si;
+            let (a_s, a_y) = if self.g_free[i] {
+                (&mut *acc_fs, &mut *acc_fy)
+            } else {
+                (&mut *acc_s, &mut *acc_y)
+            };
+            for ((a_s, a_y), &wv) in a_s.iter_mut().zip(a_y.iter_mut()).zip(row.iter()) {
+                *a_s += si * wv;
+                *a_y += yi * wv;
+            }
         }
-        // New row and column of SᵀY and SᵀS.
-        let k = self.s.len();
-        let mut sty_row = Vec::with_capacity(k + 1);
-        let mut sts_row = Vec::with_capacity(k + 1);
-        let mut yty_row = Vec::with_capacity(k + 1);
-        for j in 0..k {
-            let yy_j = dot(&y, &self.y[j]);
-            yty_row.push(yy_j);
-            self.yty[j].push(yy_j);
-            sty_row.push(dot(&s, &self.y[j]));
-            let ss = dot(&s, &self.s[j]);
-            sts_row.push(ss);
-            let col = dot(&self.s[j], &y);
-            self.sty[j].push(col);
-            self.sts[j].push(ss);
+        // Totals over all rows: the fixed part (in acc_s, acc_y) plus the free part.
+        for q in 0..m2 {
+            acc_s[q] += acc_fs[q];
+            acc_y[q] += acc_fy[q];
         }
-        sty_row.push(sy);
-        sts_row.push(dot(&s, &s));
-        yty_row.push(yy);
-        self.yty.push(yty_row);
-        self.sty.push(sty_row);
-        self.sts.push(sts_row);
-        self.s.push_back(s);
-        self.y.push_back(y);
+        for q in 0..m2 {
+            for (p, v) in [(slot, acc_fy[q]), (m + slot, acc_fs[q])] {
+                self.gfree[p * m2 + q] = v;
+                self.gfree[q * m2 + p] = v;
+            }
+        }
+        // Unused slots hold zeros, so their products are zero.
+        for j in 0..m {
+            // sty[a][b] = s_aᵀ y_b.
+            self.sty[slot * m + j] = acc_s[j];
+            self.sty[j * m + slot] = acc_y[m + j];
+            self.sts[slot * m + j] = acc_s[m + j];
+            self.sts[j * m + slot] = acc_s[m + j];
+            self.yty[slot * m + j] = acc_y[j];
+            self.yty[j * m + slot] = acc_y[j];
+        }
+        self.sty[slot * m + slot] = sy;
+        self.yty[slot * m + slot] = yy;
         self.theta = yy / sy;
         self.rebuild_middle();
     }
 
-    /// M = [[−D, Lᵀ], [L, θSᵀS]]⁻¹ with D = diag(sᵢᵀyᵢ), L strictly lower part of SᵀY.
+    /// M = [[−D, Lᵀ], [L, θSᵀS]]⁻¹ with D = diag(sᵢᵀyᵢ), L strictly lower part of SᵀY (pairs
+    /// in age order), stored in slot layout. By blocks, through the Schur complement
+    /// T = θSᵀS + L D⁻¹ Lᵀ that the Fortran `formt` factorizes:
+    /// M = [[−D⁻¹ + D⁻¹LᵀT⁻¹LD⁻¹, D⁻¹LᵀT⁻¹], [T⁻¹LD⁻¹, T⁻¹]].
+    #[inline(never)]
     fn rebuild_middle(&mut self) {
-        let k = self.s.len();
+        let k = self.k;
         if k == 0 {
             self.forget();
             return;
         }
-        let k2 = 2 * k;
-        let mut kmat = DMatrix::<f64>::zeros(k2, k2);
+        let m = self.m;
+        let m2 = 2 * m;
+        let start = self.start;
+        let slot = |j: usize| (start + j) % m;
+        // Work in age order, k×k blocks packed in kmat: [T | T⁻¹ | D⁻¹LᵀT⁻¹ | scratch].
+        let kk = k * k;
+        let (t, rest) = self.work.kmat.split_at_mut(kk);
+        let (tinv, rest) = rest.split_at_mut(kk);
+        let (m12, _) = rest.split_at_mut(kk);
+        let sty = |i: usize, j: usize| self.sty[slot(i) * m + slot(j)];
+        let dinv = &mut self.work.z[..k];
+        for (i, di) in dinv.iter_mut().enumerate() {
+            *di = 1.0 / sty(i, i);
+        }
+        let dinv = &*dinv;
+        // L[i][j] = s_iᵀy_j for i > j.
+        let l = |i: usize, j: usize| if i > j { sty(i, j) } else { 0.0 };
         for i in 0..k {
-            kmat[(i, i)] = -self.sty[i][i];
             for j in 0..k {
-                if i > j {
-                    kmat[(k + i, j)] = self.sty[i][j];
-                    kmat[(j, k + i)] = self.sty[i][j];
+                let mut v = self.theta * self.sts[slot(i) * m + slot(j)];
+                for q in 0..j.min(i) {
+                    v += l(i, q) * dinv[q] * l(j, q);
                 }
-                kmat[(k + i, k + j)] = self.theta * self.sts[i][j];
+                t[i * k + j] = v;
             }
         }
-        match kmat.try_inverse() {
-            Some(m) if m.iter().all(|v| v.is_finite()) => {
-                self.middle.clear();
-                for i in 0..k2 {
-                    for j in 0..k2 {
-                        self.middle.push(m[(i, j)]);
-                    }
+        let pivots = &mut self.work.pivots[..k];
+        if !lu_factor(t, k, pivots) {
+            self.forget();
+            return;
+        }
+        let col = &mut self.work.v[..k];
+        for b in 0..k {
+            col.fill(0.0);
+            col[b] = 1.0;
+            lu_solve(t, k, pivots, col);
+            for a in 0..k {
+                tinv[a * k + b] = col[a];
+            }
+        }
+        // M12 = D⁻¹ Lᵀ T⁻¹: row i is dinv[i] Σ_{q>i} L[q][i] T⁻¹[q][·].
+        for i in 0..k {
+            let row = &mut m12[i * k..(i + 1) * k];
+            row.fill(0.0);
+            for q in i + 1..k {
+                let lqi = l(q, i) * dinv[i];
+                for (r, tv) in row.iter_mut().zip(&tinv[q * k..(q + 1) * k]) {
+                    *r += lqi * tv;
                 }
             }
-            _ => self.forget(),
         }
+        let index_y = |a: usize| slot(a);
+        let index_s = |a: usize| m + slot(a);
+        self.middle.fill(0.0);
+        for i in 0..k {
+            for j in 0..k {
+                // M11 = −D⁻¹ + M12 L D⁻¹.
+                let mut v = if i == j { -dinv[i] } else { 0.0 };
+                for q in j + 1..k {
+                    v += m12[i * k + q] * l(q, j) * dinv[j];
+                }
+                self.middle[index_y(i) * m2 + index_y(j)] = v;
+                self.middle[index_y(i) * m2 + index_s(j)] = m12[i * k + j];
+                self.middle[index_s(j) * m2 + index_y(i)] = m12[i * k + j];
+                self.middle[index_s(i) * m2 + index_s(j)] = tinv[i * k + j];
+            }
+        }
+        if self.middle.iter().any(|v| !v.is_finite()) {
+            self.forget();
+        }
+    }
+}
+
+/// A binary min-heap of breakpoints (t, i), ordered by t and then by i, built in O(n).
+struct BreakHeap<'a> {
+    items: &'a mut [(f64, usize)],
+    len: usize,
+}
+
+impl<'a> BreakHeap<'a> {
+    fn less(a: &(f64, usize), b: &(f64, usize)) -> bool {
+        match a.0.total_cmp(&b.0) {
+            std::cmp::Ordering::Less => true,
+            std::cmp::Ordering::Greater => false,
+            std::cmp::Ordering::Equal => a.1 < b.1,
+        }
+    }
+
+    fn new(items: &'a mut [(f64, usize)]) -> Self {
+        let len = items.len();
+        let mut heap = BreakHeap { items, len };
+        for i in (0..len / 2).rev() {
+            heap.sift_down(i);
+        }
+        heap
+    }
+
+    fn sift_down(&mut self, mut i: usize) {
+        loop {
+            let l = 2 * i + 1;
+            if l >= self.len {
+                return;
+            }
+            let r = l + 1;
+            let child = if r < self.len && Self::less(&self.items[r], &self.items[l]) {
+                r
+            } else {
+                l
+            };
+            if Self::less(&self.items[child], &self.items[i]) {
+                self.items.swap(child, i);
+                i = child;
+            } else {
+                return;
+            }
+        }
+    }
+
+    fn pop(&mut self) -> Option<(f64, usize)> {
+        if self.len == 0 {
+            return None;
+        }
+        let top = self.items[0];
+        self.len -= 1;
+        self.items.swap(0, self.len);
+        self.sift_down(0);
+        Some(top)
     }
 }
 

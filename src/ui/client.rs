@@ -18,6 +18,7 @@ const CANCEL_GRACE_MS: i32 = 1500;
 const WORKER_URL: &str = "./worker_loader.js";
 
 type Handler = Rc<dyn Fn(Event)>;
+type Callback = Closure<dyn FnMut(JsValue)>;
 
 pub struct WorkerClient {
     worker: RefCell<Option<Worker>>,
@@ -30,7 +31,7 @@ pub struct WorkerClient {
     /// Set by `?selftest=worker-panic`: the next learning job is followed by a deliberate panic.
     panic_for_test: Cell<bool>,
     /// Keeps the current worker's callbacks alive.
-    callbacks: RefCell<Vec<Closure<dyn FnMut(JsValue)>>>,
+    callbacks: RefCell<Vec<Callback>>,
 }
 
 impl WorkerClient {

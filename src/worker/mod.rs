@@ -22,11 +22,14 @@ struct Running {
     last_progress_ms: f64,
 }
 
+/// The channel whose message starts the next slice, and the callback that runs it.
+type Ticker = (MessageChannel, Closure<dyn FnMut(MessageEvent)>);
+
 thread_local! {
     static CURRENT: RefCell<Option<Running>> = const { RefCell::new(None) };
     static SLICE_PENDING: Cell<bool> = const { Cell::new(false) };
     // A MessageChannel schedules the next slice without setTimeout's 4 ms clamp.
-    static TICKER: RefCell<Option<(MessageChannel, Closure<dyn FnMut(MessageEvent)>)>> =
+    static TICKER: RefCell<Option<Ticker>> =
         const { RefCell::new(None) };
 }
 
@@ -38,7 +41,7 @@ fn now_ms() -> f64 {
     scope()
         .performance()
         .map(|p| p.now())
-        .unwrap_or_else(|| js_sys::Date::now())
+        .unwrap_or_else(js_sys::Date::now)
 }
 
 fn post(event: Event) {
