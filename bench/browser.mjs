@@ -64,11 +64,12 @@ async function runOnce(site, ds, firstRow) {
     const state = page.locator('[data-testid=run-state]');
     const ms = Number(await state.getAttribute('data-elapsed-ms'));
     if (!Number.isFinite(ms)) throw new Error(`${ds.name}: no data-elapsed-ms on the run state`);
+    const computeMs = Number(await state.getAttribute('data-compute-ms'));
     const shd = Number(await page.innerText('[data-testid=shd]'));
     const f1 = Number(await page.innerText('[data-testid=f1]'));
     const nEdges = (await app.edges()).length;
     if (app.errors.length) throw new Error(`${ds.name}: page errors: ${app.errors.join('; ')}`);
-    return { seconds: ms / 1000, shd, f1, n_edges: nEdges };
+    return { seconds: ms / 1000, worker_seconds: computeMs / 1000, shd, f1, n_edges: nEdges };
   } finally {
     await app.close();
   }
@@ -82,6 +83,7 @@ try {
     const csvLines = readFileSync(join(dataDir, ds.csv), 'utf8').split('\n', 2);
     const firstRow = csvLines[1].split(',').map(Number);
     const runs = [];
+    const workerRuns = [];
     let last = null;
     let timedOut = false;
     for (let r = 0; r < repeats; r++) {
@@ -92,11 +94,12 @@ try {
         throw e;
       }
       runs.push(last.seconds);
-      console.error(`browser.mjs: ${ds.name} run ${r + 1}/${repeats}: ${last.seconds.toFixed(3)} s, SHD ${last.shd}`);
+      workerRuns.push(last.worker_seconds);
+      console.error(`browser.mjs: ${ds.name} run ${r + 1}/${repeats}: ${last.seconds.toFixed(3)} s (worker ${last.worker_seconds.toFixed(3)} s), SHD ${last.shd}`);
     }
     const line = timedOut
       ? { dataset: ds.name, impl: 'browser', seconds: null, timeout: timeoutS, runs, browser: browserVersion }
-      : { dataset: ds.name, impl: 'browser', seconds: median(runs), runs, shd: last.shd, f1: last.f1, n_edges: last.n_edges, browser: browserVersion };
+      : { dataset: ds.name, impl: 'browser', seconds: median(runs), runs, worker_seconds: median(workerRuns), worker_runs: workerRuns, shd: last.shd, f1: last.f1, n_edges: last.n_edges, browser: browserVersion };
     console.log(JSON.stringify(line));
   }
 } catch (e) {

@@ -65,16 +65,20 @@ L.push('f64 values: the reference and native Rust read the CSVs the generator wr
 L.push('formatting), and the page regenerates the data from the same parameters with the same Rust code (the');
 L.push('bench checks the page\'s first preview row against the CSV). Raw data are not standardized.');
 L.push('');
+const workerSecs = (b) => (b && b.worker_seconds != null ? b.worker_seconds.toFixed(2) : '–');
+const workerRatio = (b, n) => (b && n && b.worker_seconds && n.seconds ? `${(b.worker_seconds / n.seconds).toFixed(2)}×` : '–');
 L.push('## Summary');
 L.push('');
-L.push('| dataset | true edges | reference (s) | native (s) | browser (s) | reference / browser | browser / native (wasm / native) | SHD ref / native / browser |');
-L.push('|---|---:|---:|---:|---:|---:|---:|---|');
+L.push('| dataset | true edges | reference (s) | native (s) | browser (s) | of which in the worker (s) | reference / browser | browser / native | worker / native (wasm / native) | SHD ref / native / browser |');
+L.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---|');
 for (const ds of datasets) {
   const [r, n, b] = ['reference', 'native', 'browser'].map((k) => results[k].get(ds.name));
   const shds = [r, n, b].map((x) => (x && x.shd != null ? x.shd : '–')).join(' / ');
-  L.push(`| ${ds.name} (d = ${ds.d}, k = ${ds.k}, n = ${ds.n}, seed ${ds.seed}) | ${ds.true_edges} | ${secs(r)} | ${secs(n)} | ${secs(b)} | ${ratio(r, b)} | ${ratio(b, n)} | ${shds} |`);
+  L.push(`| ${ds.name} (d = ${ds.d}, k = ${ds.k}, n = ${ds.n}, seed ${ds.seed}) | ${ds.true_edges} | ${secs(r)} | ${secs(n)} | ${secs(b)} | ${workerSecs(b)} | ${ratio(r, b)} | ${ratio(b, n)} | ${workerRatio(b, n)} | ${shds} |`);
 }
 L.push('');
+L.push('"Of which in the worker" is the worker\'s own time for the job (generating the data and learning), from');
+L.push('the `Done` event; the rest of the browser time is messaging and the page handling the run\'s updates.');
 L.push('Times are medians of the repeats listed below. SHD = missing + extra + reversed edges (a reversal counts 1),');
 L.push('computed the same way for all (`causeway::metrics::compare`; `bench/reference.py` re-implements that rule).');
 L.push('');

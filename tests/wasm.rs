@@ -113,7 +113,11 @@ fn notears_learns_in_wasm() {
     assert!(result.graph().is_acyclic());
     let done = Response {
         version: PROTOCOL_VERSION,
-        event: Event::Done { job_id: 1, result },
+        event: Event::Done {
+            job_id: 1,
+            result,
+            compute_ms: 12.5,
+        },
     };
     assert_eq!(round_trip(&done).0, done);
 }

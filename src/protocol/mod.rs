@@ -15,7 +15,7 @@ use crate::data::ColumnSummary;
 use crate::run::Progress;
 
 /// Version of the message types below.
-pub const PROTOCOL_VERSION: u32 = 1;
+pub const PROTOCOL_VERSION: u32 = 2;
 
 /// A message from the page to a worker.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -119,6 +119,8 @@ pub enum Event {
     Done {
         job_id: u32,
         result: LearnedGraph,
+        /// Time the worker spent on the job (preparing the data and learning), in ms.
+        compute_ms: f64,
     },
     Failed {
         job_id: u32,

@@ -130,6 +130,7 @@ pub fn DiscoverPanel() -> impl IntoView {
                         on:click=move |_| state.cancel_run()>"Cancel"</button>
                     <span class="run-state" data-testid="run-state" data-state=move || state.status.get().as_str()
                         data-elapsed-ms=move || state.elapsed_ms.get().map(|ms| format!("{ms:.0}"))
+                        data-compute-ms=move || state.compute_ms.get().map(|ms| format!("{ms:.0}"))
                         role="status" aria-live="polite">
                         {move || match state.status.get() {
                             RunStatus::Idle => state.notice.get().unwrap_or_else(|| "Ready".to_string()),

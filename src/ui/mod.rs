@@ -66,6 +66,8 @@ pub struct AppState {
     /// When the current run started and, once done, how long it took (ms).
     pub started_ms: RwSignal<f64>,
     pub elapsed_ms: RwSignal<Option<f64>>,
+    /// The worker's own time for the last run (data preparation + learning).
+    pub compute_ms: RwSignal<Option<f64>>,
     pub client: StoredValue<Option<Rc<WorkerClient>>, LocalStorage>,
 }
 
@@ -89,6 +91,7 @@ impl AppState {
             threshold: RwSignal::new(NotearsParams::default().w_threshold),
             started_ms: RwSignal::new(0.0),
             elapsed_ms: RwSignal::new(None),
+            compute_ms: RwSignal::new(None),
             client: StoredValue::new_local(None),
         }
     }
@@ -119,7 +122,12 @@ impl AppState {
                 self.progress.set(Some(progress));
             }
             Event::Partial { job_id, snapshot } if is_run(job_id) => self.live.set(Some(snapshot)),
-            Event::Done { job_id, result } if is_run(job_id) => {
+            Event::Done {
+                job_id,
+                result,
+                compute_ms,
+            } if is_run(job_id) => {
+                self.compute_ms.set(Some(compute_ms));
                 self.threshold.set(self.params.get_untracked().w_threshold);
                 self.result.set(Some(result));
                 self.elapsed_ms
@@ -204,6 +212,7 @@ impl AppState {
         }));
         self.status.set(RunStatus::Running);
         self.elapsed_ms.set(None);
+        self.compute_ms.set(None);
         self.started_ms.set(js_sys::Date::now());
         let algorithm = crate::protocol::AlgorithmParams::Notears(self.params.get_untracked());
         let job = Job::Learn {

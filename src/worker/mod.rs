@@ -20,6 +20,8 @@ struct Running {
     job_id: u32,
     run: LearnRun,
     last_progress_ms: f64,
+    /// When the job arrived, for the compute time reported with `Done`.
+    started_ms: f64,
 }
 
 /// The channel whose message starts the next slice, and the callback that runs it.
@@ -128,8 +130,8 @@ fn start_job(job_id: u32, job: Job) {
             data,
             prep,
             algorithm,
-        } => match LearnRun::start(&data, &prep, &algorithm) {
-            Ok(mut run) => {
+        } => match (now_ms(), LearnRun::start(&data, &prep, &algorithm)) {
+            (started_ms, Ok(mut run)) => {
                 post(Event::Progress {
                     job_id,
                     progress: run.progress(),
@@ -141,10 +143,11 @@ fn start_job(job_id: u32, job: Job) {
                     job_id,
                     run,
                     last_progress_ms: now_ms(),
+                    started_ms,
                 }));
                 schedule_slice();
             }
-            Err(error) => post(Event::Failed { job_id, error }),
+            (_, Err(error)) => post(Event::Failed { job_id, error }),
         },
     }
 }
@@ -199,6 +202,7 @@ fn run_slice() {
                 events.push(Event::Done {
                     job_id,
                     result: running.run.result(),
+                    compute_ms: now_ms() - running.started_ms,
                 });
                 *current = None;
                 return false;
