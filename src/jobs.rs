@@ -2,7 +2,7 @@
 //! reading and describing data, preparing it, and driving a learner step by step.
 
 use crate::causal::notears::Notears;
-use crate::causal::LearnedGraph;
+use crate::causal::{LearnedGraph, Learner};
 use crate::data::csv_reader::{read_csv, Prep, Table};
 use crate::data::{examples, synthetic, Dataset};
 use crate::protocol::{AlgorithmParams, DataSpec, Inspection, Snapshot, UserError};
@@ -160,15 +160,11 @@ pub fn prepare(data: &DataSpec, prep: &Prep) -> Result<Prepared, UserError> {
     Ok(Prepared { dataset, truth })
 }
 
-enum Learner {
-    Notears(Box<Notears>),
-}
-
 /// A learning job in progress: the worker calls [`LearnRun::step`] in time slices.
 pub struct LearnRun {
     names: Vec<String>,
-    learner: Learner,
-    reported_iteration: Option<usize>,
+    learner: Box<dyn Learner>,
+    reported_version: Option<usize>,
 }
 
 impl LearnRun {
@@ -179,15 +175,13 @@ impl LearnRun {
     ) -> Result<Self, UserError> {
         let prepared = prepare(data, prep)?;
         let x = prepared.dataset.to_matrix();
-        let learner = match algorithm {
-            AlgorithmParams::Notears(params) => {
-                Learner::Notears(Box::new(Notears::new(&x, params.clone())?))
-            }
+        let learner: Box<dyn Learner> = match algorithm {
+            AlgorithmParams::Notears(params) => Box::new(Notears::new(&x, params.clone())?),
         };
         Ok(LearnRun {
             names: prepared.dataset.names,
             learner,
-            reported_iteration: None,
+            reported_version: None,
         })
     }
 
@@ -196,29 +190,21 @@ impl LearnRun {
     }
 
     pub fn step(&mut self) -> StepOutcome {
-        match &mut self.learner {
-            Learner::Notears(n) => n.step(),
-        }
+        self.learner.step()
     }
 
     pub fn progress(&self) -> Progress {
-        match &self.learner {
-            Learner::Notears(n) => n.progress(),
-        }
+        self.learner.progress()
     }
 
     /// The current estimate, when it changed since the last call (and on the first call).
     pub fn fresh_snapshot(&mut self) -> Option<Snapshot> {
-        let iteration = match &self.learner {
-            Learner::Notears(n) => n.outer_iteration(),
-        };
-        if self.reported_iteration == Some(iteration) {
+        let version = self.learner.version();
+        if self.reported_version == Some(version) {
             return None;
         }
-        self.reported_iteration = Some(iteration);
-        let (weights, label) = match &self.learner {
-            Learner::Notears(n) => (n.current_weights(), n.progress().label),
-        };
+        self.reported_version = Some(version);
+        let weights = self.learner.current_weights();
         let d = weights.nrows();
         let row_major = (0..d)
             .flat_map(|i| (0..d).map(move |j| (i, j)))
@@ -226,15 +212,13 @@ impl LearnRun {
         Some(Snapshot {
             names: self.names.clone(),
             weights: row_major.collect(),
-            iteration,
-            label,
+            iteration: version,
+            label: self.learner.progress().label,
         })
     }
 
     pub fn result(&self) -> LearnedGraph {
-        match &self.learner {
-            Learner::Notears(n) => n.result(),
-        }
+        self.learner.result()
     }
 }
 

@@ -6,6 +6,7 @@
 //! - [`graph`]: directed graphs over named nodes, acyclicity, topological order.
 //! - [`linalg`]: the few dense matrix routines the learners need (matrix exponential).
 //! - [`optim`]: numerical optimizers (bound-constrained L-BFGS) as steppable state machines.
+//! - [`bayes`]: models as log densities, samplers and variational inference.
 //! - [`causal`]: the structure learners (NOTEARS) behind the steppable [`run`] contract.
 //! - [`metrics`]: SHD, precision, recall and F1 against a known graph.
 //! - [`viz`]: pure plot math (layered DAG layout).
@@ -16,6 +17,7 @@
 //! Invariant: everything outside `worker` and `ui` is plain Rust with no web crates, clocks,
 //! threads or I/O, so it builds and is tested natively.
 
+pub mod bayes;
 pub mod causal;
 pub mod data;
 pub mod graph;

@@ -10,7 +10,7 @@ use nalgebra::DMatrix;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use super::LearnedGraph;
+use super::{GraphKind, LearnedGraph, Learner};
 use crate::linalg::{expm, matmul_into, Expm};
 use crate::optim::{Lbfgsb, LbfgsbParams};
 use crate::run::{Progress, StepOutcome, StopReason};
@@ -453,7 +453,26 @@ impl Notears {
             weights,
             raw_weights,
             stop,
+            kind: GraphKind::Dag,
         }
+    }
+}
+
+impl Learner for Notears {
+    fn step(&mut self) -> StepOutcome {
+        Notears::step(self)
+    }
+    fn progress(&self) -> Progress {
+        Notears::progress(self)
+    }
+    fn version(&self) -> usize {
+        self.outer
+    }
+    fn current_weights(&self) -> DMatrix<f64> {
+        Notears::current_weights(self)
+    }
+    fn result(&self) -> LearnedGraph {
+        Notears::result(self)
     }
 }
 
