@@ -66,6 +66,7 @@ fn learn_jobs_and_seeds_round_trip() {
             drop_columns: vec!["X2".into()],
             drop_incomplete_rows: true,
             standardize: true,
+            intervention_column: None,
         },
         algorithm: AlgorithmParams::Notears(NotearsParams::default()),
     };

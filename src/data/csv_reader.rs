@@ -133,6 +133,10 @@ pub struct Prep {
     pub drop_columns: Vec<String>,
     pub drop_incomplete_rows: bool,
     pub standardize: bool,
+    /// A column naming the intervened variable(s) of each row (interventional data); it is
+    /// read as labels, not as a variable.
+    #[serde(default)]
+    pub intervention_column: Option<String>,
 }
 
 impl Problem {
@@ -948,12 +952,37 @@ impl Table {
         self.columns.iter().map(TableColumn::summary).collect()
     }
 
-    /// Columns not dropped; names in `prep` that match no column are ignored.
+    /// Columns not dropped and not the intervention column; names in `prep` that match no
+    /// column are ignored.
     fn kept_columns(&self, prep: &Prep) -> Vec<&TableColumn> {
         self.columns
             .iter()
-            .filter(|c| !prep.drop_columns.contains(&c.name))
+            .filter(|c| {
+                !prep.drop_columns.contains(&c.name)
+                    && prep.intervention_column.as_ref() != Some(&c.name)
+            })
             .collect()
+    }
+
+    /// The intervention labels of the rows [`Table::to_dataset`] keeps, as written in the
+    /// file ("" for an empty cell), or `None` when no intervention column is chosen.
+    pub fn intervention_labels(&self, prep: &Prep) -> Result<Option<Vec<String>>, DataError> {
+        let Some(name) = &prep.intervention_column else {
+            return Ok(None);
+        };
+        let Some(column) = self.columns.iter().find(|c| &c.name == name) else {
+            return Err(DataError::UnknownColumn { name: name.clone() });
+        };
+        let rows = self.kept_rows(&self.kept_columns(prep), prep);
+        Ok(Some(
+            rows.iter()
+                .map(|&r| match column.cells.get(r) {
+                    Some(Cell::Text(id)) => column.pool[*id as usize].clone(),
+                    Some(Cell::Number) => format!("{}", column.values[r]),
+                    _ => String::new(),
+                })
+                .collect(),
+        ))
     }
 
     /// Rows kept: all, or (when asked) those without missing or infinite values in kept columns.
@@ -1371,6 +1400,7 @@ mod tests {
             drop_columns: vec!["label".into()],
             drop_incomplete_rows: true,
             standardize: false,
+            intervention_column: None,
         };
         assert!(t.problems_after(&prep).is_empty());
         let d = t.to_dataset(&prep).unwrap();
@@ -1508,12 +1538,40 @@ mod tests {
                         drop_columns: table.names().into_iter().take(1).collect(),
                         drop_incomplete_rows: drop_rows,
                         standardize,
+                        intervention_column: table.names().into_iter().nth(1),
                     };
+                    let _ = table.intervention_labels(&prep);
                     let _ = (table.problems(), table.problems_after(&prep), table.summaries());
                     let _ = table.to_dataset(&prep);
                     let _ = table.to_dataset(&Prep::default());
                 }
             }
         }
+    }
+
+    #[test]
+    fn the_intervention_column_is_read_as_labels_not_data() {
+        let csv =
+            b"a,b,target\n1,2,\n2,3,a\n3,5,obs\n4,1,a+b\n5,2,\n6,7,b\n7,1,\n8,2,\n9,4,\n10,3,\n";
+        let table = read_csv(csv).unwrap();
+        let prep = Prep {
+            intervention_column: Some("target".into()),
+            ..Prep::default()
+        };
+        assert!(table.problems_after(&prep).is_empty());
+        let dataset = table.to_dataset(&prep).unwrap();
+        assert_eq!(dataset.names, vec!["a", "b"]);
+        let labels = table.intervention_labels(&prep).unwrap().unwrap();
+        assert_eq!(labels[..4], ["", "a", "obs", "a+b"]);
+        assert_eq!(labels.len(), 10);
+        let missing = Prep {
+            intervention_column: Some("nope".into()),
+            ..Prep::default()
+        };
+        assert!(matches!(
+            table.intervention_labels(&missing),
+            Err(DataError::UnknownColumn { .. })
+        ));
+        assert_eq!(table.intervention_labels(&Prep::default()).unwrap(), None);
     }
 }

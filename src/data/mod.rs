@@ -251,6 +251,8 @@ pub enum DataError {
          Check the spelling of the edge list."
     )]
     UnknownNode { name: String, known: String },
+    #[error("there is no column \"{name}\" to read intervention targets from.")]
+    UnknownColumn { name: String },
 }
 
 impl DataError {
@@ -269,6 +271,7 @@ impl DataError {
             DataError::TooFewRows { .. } => "Too few rows",
             DataError::InvalidParameter { .. } => "Setting out of range",
             DataError::UnknownNode { .. } => "Unknown node in the true graph",
+            DataError::UnknownColumn { .. } => "Unknown column",
         }
     }
 
@@ -304,6 +307,9 @@ impl DataError {
             }
             DataError::UnknownNode { .. } => {
                 "Make the edge list use exactly the column names of the data.".to_string()
+            }
+            DataError::UnknownColumn { .. } => {
+                "Pick the intervention column again from the list of columns.".to_string()
             }
         }
     }
