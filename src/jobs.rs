@@ -1,8 +1,9 @@
 //! What the worker does for each job, kept free of the worker itself so it is tested natively:
 //! reading and describing data, preparing it, and driving a learner step by step.
 
+use crate::causal::knowledge::KnowledgeSpec;
 use crate::causal::notears::Notears;
-use crate::causal::{LearnedGraph, Learner};
+use crate::causal::{GraphKind, LearnedGraph, Learner};
 use crate::data::csv_reader::{read_csv, Prep, Table};
 use crate::data::{examples, synthetic, Dataset};
 use crate::protocol::{AlgorithmParams, DataSpec, Inspection, Snapshot, UserError};
@@ -165,6 +166,7 @@ pub struct LearnRun {
     names: Vec<String>,
     learner: Box<dyn Learner>,
     reported_version: Option<usize>,
+    kind: GraphKind,
 }
 
 impl LearnRun {
@@ -172,16 +174,24 @@ impl LearnRun {
         data: &DataSpec,
         prep: &Prep,
         algorithm: &AlgorithmParams,
+        knowledge: &KnowledgeSpec,
     ) -> Result<Self, UserError> {
         let prepared = prepare(data, prep)?;
+        let knowledge = knowledge.resolve(&prepared.dataset.names)?;
         let x = prepared.dataset.to_matrix();
         let learner: Box<dyn Learner> = match algorithm {
-            AlgorithmParams::Notears(params) => Box::new(Notears::new(&x, params.clone())?),
+            AlgorithmParams::Notears(params) => {
+                Box::new(Notears::with_knowledge(&x, params.clone(), &knowledge)?)
+            }
         };
+        let kind = crate::causal::catalog::info(algorithm.id())
+            .map(|info| info.output)
+            .unwrap_or_default();
         Ok(LearnRun {
             names: prepared.dataset.names,
             learner,
             reported_version: None,
+            kind,
         })
     }
 
@@ -214,6 +224,7 @@ impl LearnRun {
             weights: row_major.collect(),
             iteration: version,
             label: self.learner.progress().label,
+            kind: self.kind,
         })
     }
 
@@ -266,6 +277,7 @@ mod tests {
             &DataSpec::Sachs,
             &prep,
             &AlgorithmParams::Notears(NotearsParams::default()),
+            &KnowledgeSpec::default(),
         )
         .unwrap();
         assert!(run.fresh_snapshot().is_some());

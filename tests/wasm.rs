@@ -26,12 +26,12 @@ fn file_bytes_cross_as_a_uint8array() {
         version: PROTOCOL_VERSION,
         message: ToWorker::Start {
             job_id: 7,
-            job: Job::Inspect {
+            job: Box::new(Job::Inspect {
                 data: DataSpec::Csv {
                     name: "a.csv".into(),
                     bytes: b"x,y\n1,2\n".to_vec(),
                 },
-            },
+            }),
         },
     };
     let (back, js) = round_trip(&request);
@@ -69,10 +69,14 @@ fn learn_jobs_and_seeds_round_trip() {
             intervention_column: None,
         },
         algorithm: AlgorithmParams::Notears(NotearsParams::default()),
+        knowledge: Default::default(),
     };
     let request = Request {
         version: PROTOCOL_VERSION,
-        message: ToWorker::Start { job_id: 1, job },
+        message: ToWorker::Start {
+            job_id: 1,
+            job: Box::new(job),
+        },
     };
     assert_eq!(round_trip(&request).0, request);
 }
@@ -102,6 +106,7 @@ fn notears_learns_in_wasm() {
         &data,
         &Prep::default(),
         &AlgorithmParams::Notears(NotearsParams::default()),
+        &Default::default(),
     )
     .expect("starts");
     let mut steps = 0;

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::graph::DiGraph;
 use crate::run::{Progress, StepOutcome, StopReason};
 
+pub mod catalog;
 pub mod knowledge;
 pub mod notears;
 

@@ -10,7 +10,7 @@ use nalgebra::DMatrix;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use super::{GraphKind, LearnedGraph, Learner};
+use super::{GraphKind, Knowledge, LearnedGraph, Learner};
 use crate::linalg::{expm, matmul_into, Expm};
 use crate::optim::{Lbfgsb, LbfgsbParams};
 use crate::run::{Progress, StepOutcome, StopReason};
@@ -259,6 +259,17 @@ pub struct Notears {
 impl Notears {
     /// Prepares NOTEARS on raw data `x` (n rows × d columns); columns are centred here.
     pub fn new(x: &DMatrix<f64>, params: NotearsParams) -> Result<Notears, NotearsError> {
+        Notears::with_knowledge(x, params, &Knowledge::default())
+    }
+
+    /// As [`Notears::new`], with forbidden edges (and tiers) held at zero through the L-BFGS-B
+    /// bounds of both halves W⁺ and W⁻. Required edges cannot be imposed this way (the sign of
+    /// a required weight is unknown) and are ignored.
+    pub fn with_knowledge(
+        x: &DMatrix<f64>,
+        params: NotearsParams,
+        knowledge: &Knowledge,
+    ) -> Result<Notears, NotearsError> {
         params.validate()?;
         let (n, d) = x.shape();
         if d < 2 {
@@ -286,7 +297,11 @@ impl Notears {
         let mut upper = vec![f64::INFINITY; 2 * dd];
         for half in 0..2 {
             for i in 0..d {
-                upper[half * dd + i * d + i] = 0.0;
+                for j in 0..d {
+                    if !knowledge.allows(i, j) {
+                        upper[half * dd + i * d + j] = 0.0;
+                    }
+                }
             }
         }
         Ok(Notears {
@@ -649,6 +664,21 @@ mod tests {
             &weights(5, &[(0, 4, 1.5), (1, 4, -1.2), (2, 4, 1.8), (3, 4, -1.0)]),
             3,
         );
+    }
+
+    #[test]
+    fn forbidden_edges_stay_out() {
+        let truth = weights(3, &[(0, 1, 1.5), (1, 2, -1.2)]);
+        let x = simulate(&truth, 500, 11);
+        let knowledge = Knowledge {
+            forbidden: vec![(0, 1), (1, 0)],
+            ..Knowledge::default()
+        };
+        let mut nt = Notears::with_knowledge(&x, NotearsParams::default(), &knowledge).unwrap();
+        while let StepOutcome::Continue = nt.step() {}
+        let w = nt.current_weights();
+        assert_eq!((w[(0, 1)], w[(1, 0)]), (0.0, 0.0));
+        assert!(nt.result().graph().has_edge(1, 2));
     }
 
     #[test]

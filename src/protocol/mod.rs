@@ -7,15 +7,16 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::causal::knowledge::KnowledgeSpec;
 use crate::causal::notears::NotearsParams;
-use crate::causal::LearnedGraph;
+use crate::causal::{GraphKind, LearnedGraph};
 use crate::data::csv_reader::{Prep, Problem};
 use crate::data::synthetic::SyntheticParams;
 use crate::data::ColumnSummary;
 use crate::run::Progress;
 
 /// Version of the message types below.
-pub const PROTOCOL_VERSION: u32 = 2;
+pub const PROTOCOL_VERSION: u32 = 3;
 
 /// A message from the page to a worker.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -27,7 +28,7 @@ pub struct Request {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum ToWorker {
     /// Start a job; a job already running in this worker is cancelled first.
-    Start { job_id: u32, job: Job },
+    Start { job_id: u32, job: Box<Job> },
     /// Stop the job with this id at its next step boundary; answered by `Event::Cancelled`.
     Cancel { job_id: u32 },
     /// Panic on purpose, so the browser tests can check that a crashed worker is reported and
@@ -77,6 +78,14 @@ impl AlgorithmParams {
             AlgorithmParams::Notears(_) => "notears",
         }
     }
+
+    /// The default settings of the learner with this id (see [`crate::causal::catalog`]).
+    pub fn default_for(id: &str) -> Option<AlgorithmParams> {
+        Some(match id {
+            "notears" => AlgorithmParams::Notears(NotearsParams::default()),
+            _ => return None,
+        })
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -88,6 +97,9 @@ pub enum Job {
         data: DataSpec,
         prep: Prep,
         algorithm: AlgorithmParams,
+        /// Forbidden / required edges and tiers, by column name.
+        #[serde(default)]
+        knowledge: KnowledgeSpec,
     },
 }
 
@@ -160,6 +172,9 @@ pub struct Snapshot {
     pub weights: Vec<f64>,
     pub iteration: usize,
     pub label: String,
+    /// Whether two-way weights mean undirected edges.
+    #[serde(default)]
+    pub kind: GraphKind,
 }
 
 /// An error as the page shows it: what happened, the details naming the culprit, what to do.
@@ -207,7 +222,8 @@ macro_rules! user_error_from {
 user_error_from!(
     crate::data::csv_reader::CsvError,
     crate::data::DataError,
-    crate::causal::notears::NotearsError
+    crate::causal::notears::NotearsError,
+    crate::causal::knowledge::KnowledgeError
 );
 
 #[cfg(test)]

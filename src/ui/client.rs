@@ -175,7 +175,10 @@ impl WorkerClient {
         self.next_job_id.set(job_id + 1);
         self.active.borrow_mut().push(job_id);
         let learning = matches!(job, Job::Learn { .. });
-        self.send(ToWorker::Start { job_id, job });
+        self.send(ToWorker::Start {
+            job_id,
+            job: Box::new(job),
+        });
         if learning && self.panic_for_test.replace(false) {
             self.send(ToWorker::PanicForTest);
         }

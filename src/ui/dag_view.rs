@@ -5,6 +5,7 @@ use leptos::prelude::*;
 use nalgebra::DMatrix;
 
 use super::discover::GraphModel;
+use crate::causal::GraphKind;
 use crate::graph::DiGraph;
 use crate::metrics::compare;
 use crate::viz::layout::{layered_layout, Layout};
@@ -26,6 +27,8 @@ pub struct SceneEdge {
     pub to: usize,
     pub weight: f64,
     pub status: EdgeStatus,
+    /// False for an undirected CPDAG edge (drawn without arrowhead, `data-edge="A--B"`).
+    pub directed: bool,
 }
 
 /// Everything the view draws, derived from a [`GraphModel`] at a threshold.
@@ -41,20 +44,43 @@ pub struct Scene {
     pub layout: Layout,
     pub is_final: bool,
     pub max_abs: f64,
+    pub kind: GraphKind,
 }
 
 impl Scene {
     pub fn build(model: &GraphModel, threshold: f64, truth: Option<&DiGraph>) -> Scene {
         let weights = model.matrix(threshold);
-        let estimate = DiGraph::from_weights(&weights, f64::MIN_POSITIVE);
-        let comparison = truth.map(|t| compare(t, &estimate));
+        let mut estimate = DiGraph::from_weights(&weights, f64::MIN_POSITIVE);
+        // In a CPDAG, weights both ways mean one undirected edge: keep i < j as its
+        // representative for drawing and judge it by its adjacency.
+        let mut undirected = vec![];
+        if model.kind == GraphKind::Cpdag {
+            let n = estimate.n_nodes();
+            for i in 0..n {
+                for j in i + 1..n {
+                    if estimate.has_edge(i, j) && estimate.has_edge(j, i) {
+                        undirected.push((i, j));
+                        estimate.remove_edge(j, i);
+                        estimate.remove_edge(i, j);
+                    }
+                }
+            }
+        }
+        let mut oriented = estimate.clone();
+        for &(i, j) in &undirected {
+            match truth {
+                Some(t) if t.has_edge(j, i) => oriented.add_edge(j, i),
+                _ => oriented.add_edge(i, j),
+            }
+        }
+        let comparison = truth.map(|t| compare(t, &oriented));
         let status_of = |edge: (usize, usize)| match &comparison {
             None => EdgeStatus::Unknown,
             Some(c) if c.correct.contains(&edge) => EdgeStatus::Correct,
             Some(c) if c.reversed.contains(&edge) => EdgeStatus::Reversed,
             Some(_) => EdgeStatus::Extra,
         };
-        let edges: Vec<SceneEdge> = estimate
+        let mut edges: Vec<SceneEdge> = estimate
             .edges()
             .into_iter()
             .map(|(from, to)| SceneEdge {
@@ -62,14 +88,29 @@ impl Scene {
                 to,
                 weight: weights[(from, to)],
                 status: status_of((from, to)),
+                directed: true,
             })
             .collect();
+        edges.extend(undirected.iter().map(|&(i, j)| {
+            let adjacent = truth.is_some_and(|t| t.has_edge(i, j) || t.has_edge(j, i));
+            SceneEdge {
+                from: i,
+                to: j,
+                weight: weights[(i, j)],
+                status: match truth {
+                    None => EdgeStatus::Unknown,
+                    Some(_) if adjacent => EdgeStatus::Correct,
+                    Some(_) => EdgeStatus::Extra,
+                },
+                directed: false,
+            }
+        }));
         let missing = comparison.map(|c| c.missing).unwrap_or_default();
         let mut drawn = estimate.clone();
         for &(a, b) in &missing {
             drawn.add_edge(a, b);
         }
-        let layout = layered_layout(&drawn, &[]);
+        let layout = layered_layout(&drawn, &undirected);
         let max_abs = edges.iter().fold(0.0_f64, |m, e| m.max(e.weight.abs()));
         Scene {
             names: model.names.clone(),
@@ -80,11 +121,21 @@ impl Scene {
             layout,
             is_final: model.is_final,
             max_abs,
+            kind: model.kind,
         }
     }
 
     pub fn graph(&self) -> DiGraph {
         DiGraph::from_weights(&self.weights, f64::MIN_POSITIVE)
+    }
+
+    /// The undirected edges (i < j) of a CPDAG.
+    pub fn undirected(&self) -> Vec<(usize, usize)> {
+        self.edges
+            .iter()
+            .filter(|e| !e.directed)
+            .map(|e| (e.from, e.to))
+            .collect()
     }
 }
 
@@ -206,13 +257,21 @@ pub fn DagView(
         .edges
         .iter()
         .map(|e| {
-            let (from, to, weight, status) = (e.from, e.to, e.weight, e.status);
-            let bend = if pair_shown(from, to) { 6.0 } else { 0.0 };
-            let label = format!("{}->{}", names[from], names[to]);
+            let (from, to, weight, status, directed) = (e.from, e.to, e.weight, e.status, e.directed);
+            let bend = if directed && pair_shown(from, to) { 6.0 } else { 0.0 };
+            let label = if directed {
+                format!("{}->{}", names[from], names[to])
+            } else {
+                format!("{}--{}", names[from], names[to])
+            };
             let (from_name, to_name) = (names[from].clone(), names[to].clone());
             let tooltip = move || {
                 let s = style(status, weight, by_truth());
-                format!("{from_name} → {to_name}: weight {weight:+.3} ({})", s.word)
+                if directed {
+                    format!("{from_name} → {to_name}: weight {weight:+.3} ({})", s.word)
+                } else {
+                    format!("{from_name} — {to_name}: undirected, either direction fits the data equally well ({})", s.word)
+                }
             };
             let stroke_width = format!("{:.2}", 1.2 + 3.3 * (weight.abs() / max_abs).min(1.0));
             view! {
@@ -223,7 +282,7 @@ pub fn DagView(
                         stroke=move || style(status, weight, by_truth()).color
                         stroke-dasharray=move || style(status, weight, by_truth()).dash
                         stroke-width=stroke_width.clone()
-                        marker-end=move || format!("url(#arrow-{})", style(status, weight, by_truth()).marker) />
+                        marker-end=move || if directed { format!("url(#arrow-{})", style(status, weight, by_truth()).marker) } else { String::new() } />
                 </g>
             }
         })
@@ -336,13 +395,13 @@ pub fn DagView(
                 <g class="nodes">{node_views}</g>
             </svg>
             </div>
-            <Legend has_truth by_truth=Signal::derive(by_truth) />
+            <Legend has_truth by_truth=Signal::derive(by_truth) cpdag=scene.kind == GraphKind::Cpdag />
         </figure>
     }
 }
 
 #[component]
-fn Legend(has_truth: bool, by_truth: Signal<bool>) -> impl IntoView {
+fn Legend(has_truth: bool, by_truth: Signal<bool>, cpdag: bool) -> impl IntoView {
     let item = |color: &'static str, dash: &'static str, text: &'static str| {
         view! {
             <li><svg width="28" height="10" aria-hidden="true"><line x1="0" y1="5" x2="28" y2="5" stroke=color stroke-width="3" stroke-dasharray=dash /></svg>{text}</li>
@@ -364,6 +423,7 @@ fn Legend(has_truth: bool, by_truth: Signal<bool>) -> impl IntoView {
                         {item("#dc2626", "", "negative weight")}
                     }.into_any()
                 }}
+                {cpdag.then(|| view! { <li>"line without arrow: undirected (either direction fits)"</li> })}
                 <li class="muted">"width ∝ |weight| · hover an edge for its weight"</li>
             </ul>
             {(!has_truth).then(|| view! { <p class="muted small">"Arrows point from cause to effect."</p> })}

@@ -6,7 +6,10 @@ use nalgebra::DMatrix;
 
 use super::dag_view::{DagView, Scene};
 use super::heatmap::Heatmap;
-use super::{download, target_value, AppState, ErrorBox, RunStatus};
+use super::{download, params, target_value, AppState, ErrorBox, RunStatus};
+use crate::causal::catalog::{self, ALGORITHMS};
+use crate::causal::knowledge::KnowledgeSpec;
+use crate::causal::GraphKind;
 use crate::graph::DiGraph;
 use crate::metrics::compare;
 
@@ -17,6 +20,7 @@ pub struct GraphModel {
     /// Row-major d × d, unthresholded.
     pub weights: Vec<f64>,
     pub is_final: bool,
+    pub kind: GraphKind,
 }
 
 impl GraphModel {
@@ -43,6 +47,7 @@ pub fn DiscoverPanel() -> impl IntoView {
                 names,
                 weights: result.raw_weights,
                 is_final: true,
+                kind: result.kind,
             });
         }
         state.live.with(|l| {
@@ -50,6 +55,7 @@ pub fn DiscoverPanel() -> impl IntoView {
                 names: names.clone(),
                 weights: s.weights.clone(),
                 is_final: false,
+                kind: s.kind,
             })
         })
     });
@@ -89,7 +95,6 @@ pub fn DiscoverPanel() -> impl IntoView {
     });
     let color_by_truth = RwSignal::new(true);
     let running = move || state.status.get() == RunStatus::Running;
-    let params = state.params;
     let number = move |ev: &web_sys::Event| target_value(ev).trim().parse::<f64>().ok();
 
     view! {
@@ -97,32 +102,52 @@ pub fn DiscoverPanel() -> impl IntoView {
             <h2 id="discover-heading">"2 · Discover a causal graph"</h2>
             <div class="controls">
                 <label>"Algorithm "
-                    <select data-testid="algorithm" aria-describedby="algo-help">
-                        <option value="notears" selected=true>"NOTEARS (Zheng et al. 2018)"</option>
+                    <select data-testid="algorithm" aria-describedby="algo-help"
+                        on:change=move |ev| {
+                            let id = target_value(&ev);
+                            if let Some(info) = catalog::info(&id) {
+                                state.algorithm.set(info.id);
+                            }
+                        }>
+                        {ALGORITHMS.iter().map(|a| view! {
+                            <option value=a.id selected=move || state.algorithm.get() == a.id>
+                                {format!("{} — {}", a.name, a.citation)}
+                            </option>
+                        }).collect_view()}
                     </select>
                 </label>
-                <p id="algo-help" class="muted small">
-                    "NOTEARS fits each variable as a weighted sum of the others (X ≈ XW) and turns “no cycles” into a smooth equation, "
-                    "h(W) = tr(e"<sup>"W∘W"</sup>") − d = 0, which an augmented Lagrangian drives to zero. Watch the cycles disappear as the penalty ρ grows. "
-                    <a href="https://arxiv.org/abs/1803.01422" target="_blank" rel="noopener">"Paper"</a>
-                </p>
-                <div class="form-grid">
-                    <label>"L1 penalty λ₁"
-                        <input type="number" min="0" step="0.01" data-testid="param-lambda1"
-                            prop:value=move || params.get().lambda1.to_string()
-                            on:change=move |ev| if let Some(v) = number(&ev) { params.update(|p| p.lambda1 = v) } />
-                    </label>
-                    <label>"Final threshold"
-                        <input type="number" min="0" step="0.05" data-testid="param-threshold"
-                            prop:value=move || params.get().w_threshold.to_string()
-                            on:change=move |ev| if let Some(v) = number(&ev) { params.update(|p| p.w_threshold = v); state.threshold.set(v) } />
-                    </label>
-                    <label>"Max outer iterations"
-                        <input type="number" min="1" step="1" data-testid="param-max-iter"
-                            prop:value=move || params.get().max_iter.to_string()
-                            on:change=move |ev| if let Some(v) = number(&ev) { params.update(|p| p.max_iter = v.max(1.0) as usize) } />
-                    </label>
-                </div>
+                {move || {
+                    let info = catalog::info(state.algorithm.get())?;
+                    let output = match info.output {
+                        GraphKind::Dag => "Returns a DAG (every edge directed).",
+                        GraphKind::Cpdag => "Returns a CPDAG: the Markov equivalence class of DAGs that fit the data equally well (undirected edges could point either way).",
+                    };
+                    Some(view! {
+                        <p id="algo-help" class="muted small" data-testid="algo-help">
+                            {info.summary}" "{output}" "
+                            <a href=info.paper_url target="_blank" rel="noopener">"Paper"</a>
+                        </p>
+                        <div class="form-grid">
+                            {info.fields.iter().map(|f| {
+                                let key = f.key;
+                                let integer = f.integer;
+                                let is_threshold = info.threshold_key == Some(key);
+                                view! {
+                                    <label title=f.help>{f.label}
+                                        <input type="number" min=f.min step=f.step data-testid=format!("param-{}", key.replace('_', "-"))
+                                            prop:value=move || params::get(&state.current_params(), key).map(|v| v.to_string()).unwrap_or_default()
+                                            on:change=move |ev| if let Some(v) = number(&ev) {
+                                                let v = if integer { v.round().max(f.min) } else { v };
+                                                state.set_param(key, v);
+                                                if is_threshold { state.threshold.set(v) }
+                                            } />
+                                    </label>
+                                }
+                            }).collect_view()}
+                        </div>
+                    })
+                }}
+                <KnowledgeForm />
                 <div class="run-row">
                     <button class="button primary" data-testid="run" disabled=running
                         on:click=move |_| state.start_run()>"Run"</button>
@@ -174,9 +199,20 @@ pub fn DiscoverPanel() -> impl IntoView {
                     </Show>
                 </div>
                 {move || scene.get().map(|scene| {
-                    let live_note = (!scene.is_final).then_some("Live estimate — edges settle as the acyclicity penalty grows.");
+                    let live_note = (!scene.is_final).then_some("Live estimate — edges settle as the run goes on.");
+                    let cpdag_note = (scene.kind == GraphKind::Cpdag).then(|| view! {
+                        <details class="cpdag-note small" data-testid="cpdag-note">
+                            <summary>"This is a CPDAG: lines without arrows could point either way — the data cannot tell. What does that mean?"</summary>
+                            <p>"From observational data alone, several DAGs can imply exactly the same conditional independences; they form a "
+                               <em>"Markov equivalence class"</em>". For example A → B → C, A ← B ← C and A ← B → C all say only “A and C are independent given B”. "
+                               "A CPDAG (completed partially directed acyclic graph) draws the edges every DAG in the class agrees on as arrows, and the others as plain lines. "
+                               "Colliders such as A → B ← C are identifiable, and so are the arrows they force. Interventions or background knowledge can orient the rest. "
+                               <a href="https://en.wikipedia.org/wiki/Causal_graph#Markov_equivalence" target="_blank" rel="noopener">"Read more"</a></p>
+                        </details>
+                    });
                     view! {
                         {live_note.map(|n| view! { <p class="muted small">{n}</p> })}
+                        {cpdag_note}
                         <DagView scene=scene.clone() overrides color_by_truth />
                         <Metrics scene=scene.clone() />
                         <Exports scene=scene.clone() />
@@ -216,23 +252,24 @@ fn Metrics(scene: Scene) -> impl IntoView {
 fn Exports(scene: Scene) -> impl IntoView {
     let names = scene.names.clone();
     let weights = scene.weights.clone();
+    let undirected = scene.undirected();
     let dot = {
-        let (n, w) = (names.clone(), weights.clone());
+        let (n, w, u) = (names.clone(), weights.clone(), undirected.clone());
         move |_| {
             download::text(
                 "causeway-graph.dot",
                 "text/vnd.graphviz",
-                &crate::graph::export::to_dot(&n, &w, &[]),
+                &crate::graph::export::to_dot(&n, &w, &u),
             )
         }
     };
     let json = {
-        let (n, w) = (names.clone(), weights.clone());
+        let (n, w, u) = (names.clone(), weights.clone(), undirected.clone());
         move |_| {
             download::text(
                 "causeway-graph.json",
                 "application/json",
-                &crate::graph::export::to_json(&n, &w, &[]),
+                &crate::graph::export::to_json(&n, &w, &u),
             )
         }
     };
@@ -256,4 +293,58 @@ fn Exports(scene: Scene) -> impl IntoView {
             <button class="button small" data-testid="export-csv" on:click=csv>"CSV adjacency"</button>
         </div>
     }
+}
+
+/// Background knowledge: forbidden and required edges and tiers, by column name.
+#[component]
+fn KnowledgeForm() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let ignored = move || {
+        catalog::info(state.algorithm.get()).is_some_and(|i| !i.uses_knowledge)
+            && !state.knowledge.with(|k| k.is_empty())
+    };
+    let users = ALGORITHMS
+        .iter()
+        .filter(|a| a.uses_knowledge)
+        .map(|a| a.name)
+        .collect::<Vec<_>>()
+        .join(", ");
+    let area = move |label: &'static str,
+                     testid: &'static str,
+                     placeholder: &'static str,
+                     field: fn(&mut KnowledgeSpec) -> &mut String| {
+        view! {
+            <label class="knowledge-field">{label}
+                <textarea rows="3" data-testid=testid placeholder=placeholder spellcheck="false"
+                    prop:value=move || state.knowledge.with(|k| { let mut k = k.clone(); field(&mut k).clone() })
+                    on:change=move |ev| {
+                        let text = textarea_value(&ev);
+                        state.knowledge.update(|k| *field(k) = text);
+                    }></textarea>
+            </label>
+        }
+    };
+    view! {
+        <details class="knowledge" data-testid="knowledge">
+            <summary>"Background knowledge (optional)"</summary>
+            <p class="muted small">"What you already know about the causal order, by column name. "
+                {format!("Used by {users}; the other learners ignore it.")}</p>
+            <div class="knowledge-grid">
+                {area("Forbidden edges", "knowledge-forbidden", "one per line, e.g.\ncancer -> smoking", |k| &mut k.forbidden)}
+                {area("Required edges", "knowledge-required", "one per line, e.g.\nsmoking -> cancer", |k| &mut k.required)}
+                {area("Tiers", "knowledge-tiers", "one tier per line, earliest first, e.g.\nage, sex\nsmoking\ncancer", |k| &mut k.tiers)}
+            </div>
+            <Show when=ignored>
+                <p class="warning small" data-testid="knowledge-ignored">"The chosen learner ignores background knowledge."</p>
+            </Show>
+        </details>
+    }
+}
+
+fn textarea_value(ev: &web_sys::Event) -> String {
+    use wasm_bindgen::JsCast;
+    ev.target()
+        .and_then(|t| t.dyn_into::<web_sys::HtmlTextAreaElement>().ok())
+        .map(|t| t.value())
+        .unwrap_or_default()
 }

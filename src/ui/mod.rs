@@ -10,6 +10,7 @@ mod data_panel;
 mod discover;
 mod download;
 mod heatmap;
+mod params;
 
 use std::rc::Rc;
 
@@ -17,11 +18,13 @@ use leptos::prelude::*;
 use leptos::{ev, task::spawn_local};
 use wasm_bindgen::JsCast;
 
+use crate::causal::catalog::ALGORITHMS;
+use crate::causal::knowledge::KnowledgeSpec;
 use crate::causal::notears::NotearsParams;
 use crate::causal::LearnedGraph;
 use crate::data::csv_reader::{check_size, Prep};
 use crate::jobs::standardize_by_default;
-use crate::protocol::{DataSpec, Event, Inspection, Job, Snapshot, UserError};
+use crate::protocol::{AlgorithmParams, DataSpec, Event, Inspection, Job, Snapshot, UserError};
 use crate::run::Progress;
 use client::WorkerClient;
 
@@ -53,7 +56,11 @@ pub struct AppState {
     pub inspecting: RwSignal<bool>,
     pub load_error: RwSignal<Option<UserError>>,
     pub prep: RwSignal<Prep>,
-    pub params: RwSignal<NotearsParams>,
+    /// The chosen learner's id (see [`crate::causal::catalog::ALGORITHMS`]).
+    pub algorithm: RwSignal<&'static str>,
+    /// The settings of every learner, in catalogue order, so switching keeps edits.
+    pub algo_params: RwSignal<Vec<AlgorithmParams>>,
+    pub knowledge: RwSignal<KnowledgeSpec>,
     pub status: RwSignal<RunStatus>,
     pub run_error: RwSignal<Option<UserError>>,
     pub notice: RwSignal<Option<String>>,
@@ -79,7 +86,14 @@ impl AppState {
             inspecting: RwSignal::new(false),
             load_error: RwSignal::new(None),
             prep: RwSignal::new(Prep::default()),
-            params: RwSignal::new(NotearsParams::default()),
+            algorithm: RwSignal::new(ALGORITHMS[0].id),
+            algo_params: RwSignal::new(
+                ALGORITHMS
+                    .iter()
+                    .filter_map(|a| AlgorithmParams::default_for(a.id))
+                    .collect(),
+            ),
+            knowledge: RwSignal::new(KnowledgeSpec::default()),
             status: RwSignal::new(RunStatus::Idle),
             run_error: RwSignal::new(None),
             notice: RwSignal::new(None),
@@ -94,6 +108,31 @@ impl AppState {
             compute_ms: RwSignal::new(None),
             client: StoredValue::new_local(None),
         }
+    }
+
+    /// The settings of the chosen learner.
+    pub fn current_params(&self) -> AlgorithmParams {
+        let id = self.algorithm.get();
+        self.algo_params
+            .with(|all| all.iter().find(|p| p.id() == id).cloned())
+            .or_else(|| AlgorithmParams::default_for(id))
+            .unwrap_or_else(|| AlgorithmParams::Notears(NotearsParams::default()))
+    }
+
+    pub fn current_params_untracked(&self) -> AlgorithmParams {
+        untrack(|| self.current_params())
+    }
+
+    /// Changes one numeric setting of the chosen learner.
+    pub fn set_param(&self, key: &str, value: f64) {
+        let id = self.algorithm.get_untracked();
+        self.algo_params.update(|all| {
+            if let Some(p) = all.iter_mut().find(|p| p.id() == id) {
+                if let Some(updated) = params::set(p, key, value) {
+                    *p = updated;
+                }
+            }
+        });
     }
 
     fn client(&self) -> Option<Rc<WorkerClient>> {
@@ -128,7 +167,11 @@ impl AppState {
                 compute_ms,
             } if is_run(job_id) => {
                 self.compute_ms.set(Some(compute_ms));
-                self.threshold.set(self.params.get_untracked().w_threshold);
+                let threshold = crate::causal::catalog::info(self.algorithm.get_untracked())
+                    .and_then(|info| info.threshold_key)
+                    .and_then(|key| params::get(&self.current_params_untracked(), key))
+                    .unwrap_or(0.0);
+                self.threshold.set(threshold);
                 self.result.set(Some(result));
                 self.elapsed_ms
                     .set(Some(js_sys::Date::now() - self.started_ms.get_untracked()));
@@ -150,6 +193,7 @@ impl AppState {
             standardize: standardize_by_default(&spec),
             ..Prep::default()
         });
+        self.knowledge.set(KnowledgeSpec::default());
         self.result.set(None);
         self.live.set(None);
         self.progress.set(None);
@@ -214,11 +258,11 @@ impl AppState {
         self.elapsed_ms.set(None);
         self.compute_ms.set(None);
         self.started_ms.set(js_sys::Date::now());
-        let algorithm = crate::protocol::AlgorithmParams::Notears(self.params.get_untracked());
         let job = Job::Learn {
             data,
             prep: self.prep.get_untracked(),
-            algorithm,
+            algorithm: self.current_params_untracked(),
+            knowledge: self.knowledge.get_untracked(),
         };
         let job_id = client.start(job);
         self.run_job.set(Some(job_id));

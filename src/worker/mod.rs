@@ -100,7 +100,7 @@ fn handle(data: JsValue) {
     match request.message {
         ToWorker::Start { job_id, job } => {
             cancel_current();
-            start_job(job_id, job);
+            start_job(job_id, *job);
         }
         ToWorker::PanicForTest => panic!("deliberate panic requested by a self-test"),
         ToWorker::Cancel { job_id } => {
@@ -130,7 +130,11 @@ fn start_job(job_id: u32, job: Job) {
             data,
             prep,
             algorithm,
-        } => match (now_ms(), LearnRun::start(&data, &prep, &algorithm)) {
+            knowledge,
+        } => match (
+            now_ms(),
+            LearnRun::start(&data, &prep, &algorithm, &knowledge),
+        ) {
             (started_ms, Ok(mut run)) => {
                 post(Event::Progress {
                     job_id,

@@ -1,0 +1,139 @@
+//! What the page says about each structure learner: name, paper, a two-line explanation, what
+//! it returns, whether it uses background knowledge, and which of its settings are editable.
+//!
+//! Kept in the core (not in the UI) so a native test checks that every editable setting names a
+//! real numeric field of the learner's parameters.
+
+use super::GraphKind;
+
+/// One editable numeric setting: `key` is the serde name of the field in the learner's
+/// `XyzParams`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ParamField {
+    pub key: &'static str,
+    pub label: &'static str,
+    pub help: &'static str,
+    pub min: f64,
+    pub step: f64,
+    pub integer: bool,
+}
+
+/// What the page shows about one learner.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AlgorithmInfo {
+    /// The value in `[data-testid=algorithm]` and in links.
+    pub id: &'static str,
+    pub name: &'static str,
+    pub citation: &'static str,
+    pub paper_url: &'static str,
+    /// Two plain-words sentences for learners.
+    pub summary: &'static str,
+    pub output: GraphKind,
+    /// Whether forbidden / required edges and tiers are used.
+    pub uses_knowledge: bool,
+    /// Whether it reads per-row intervention targets.
+    pub uses_interventions: bool,
+    /// The key of the final weight threshold, which also sets the view's slider.
+    pub threshold_key: Option<&'static str>,
+    pub fields: &'static [ParamField],
+}
+
+const fn field(
+    key: &'static str,
+    label: &'static str,
+    help: &'static str,
+    min: f64,
+    step: f64,
+    integer: bool,
+) -> ParamField {
+    ParamField {
+        key,
+        label,
+        help,
+        min,
+        step,
+        integer,
+    }
+}
+
+/// Every learner the page offers, in the order of the `<select>`.
+pub const ALGORITHMS: &[AlgorithmInfo] = &[AlgorithmInfo {
+    id: "notears",
+    name: "NOTEARS",
+    citation: "Zheng, Aragam, Ravikumar & Xing (NeurIPS 2018)",
+    paper_url: "https://arxiv.org/abs/1803.01422",
+    summary: "Fits each variable as a weighted sum of the others (X ≈ XW) and turns “no cycles” \
+              into a smooth equation, h(W) = tr(e^(W∘W)) − d = 0, which an augmented Lagrangian \
+              drives to zero. Watch the cycles disappear as the penalty ρ grows.",
+    output: GraphKind::Dag,
+    uses_knowledge: true,
+    uses_interventions: false,
+    threshold_key: Some("w_threshold"),
+    fields: &[
+        field(
+            "lambda1",
+            "L1 penalty λ₁",
+            "larger → sparser graphs",
+            0.0,
+            0.01,
+            false,
+        ),
+        field(
+            "w_threshold",
+            "Final threshold",
+            "edges with |w| below are dropped",
+            0.0,
+            0.05,
+            false,
+        ),
+        field(
+            "max_iter",
+            "Max outer iterations",
+            "dual-ascent steps before giving up",
+            1.0,
+            1.0,
+            true,
+        ),
+    ],
+}];
+
+/// The learner with this id.
+pub fn info(id: &str) -> Option<&'static AlgorithmInfo> {
+    ALGORITHMS.iter().find(|a| a.id == id)
+}
+
+// serde_json is a native-only dev-dependency.
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests {
+    use super::*;
+    use crate::protocol::AlgorithmParams;
+
+    #[test]
+    fn every_field_is_a_number_in_the_default_params() {
+        for info in ALGORITHMS {
+            let params = AlgorithmParams::default_for(info.id)
+                .unwrap_or_else(|| panic!("no default params for {}", info.id));
+            assert_eq!(params.id(), info.id);
+            let value = serde_json::to_value(&params).unwrap();
+            let fields = value
+                .as_object()
+                .and_then(|o| o.values().next())
+                .and_then(|v| v.as_object())
+                .unwrap_or_else(|| panic!("{}: params are not a struct", info.id));
+            for f in info.fields {
+                assert!(
+                    fields.get(f.key).is_some_and(|v| v.is_number()),
+                    "{}: no numeric field {}",
+                    info.id,
+                    f.key
+                );
+            }
+            if let Some(key) = info.threshold_key {
+                assert!(info.fields.iter().any(|f| f.key == key), "{}", info.id);
+            }
+        }
+        let mut ids: Vec<_> = ALGORITHMS.iter().map(|a| a.id).collect();
+        ids.dedup();
+        assert_eq!(ids.len(), ALGORITHMS.len());
+    }
+}
