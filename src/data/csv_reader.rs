@@ -199,6 +199,18 @@ impl Problem {
     }
 
     /// The one-click fix the preview offers, if any.
+    /// The column the problem is about.
+    pub fn column(&self) -> &str {
+        match self {
+            Problem::NonNumeric { column, .. }
+            | Problem::Categorical { column, .. }
+            | Problem::Missing { column, .. }
+            | Problem::NonFinite { column, .. }
+            | Problem::Constant { column, .. }
+            | Problem::AllMissing { column } => column,
+        }
+    }
+
     pub fn fix(&self) -> Option<Fix> {
         match self {
             Problem::NonNumeric { column, .. }

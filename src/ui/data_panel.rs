@@ -161,9 +161,13 @@ fn Preview(inspection: Inspection) -> impl IntoView {
             let title = problem_title(&problem);
             let hidden = {
                 let fix = fix.clone();
+                let column = problem.column().to_string();
                 move || {
                     fix.as_ref()
                         .is_some_and(|f| state.prep.with(|p| fix_applied(p, f)))
+                        || state
+                            .prep
+                            .with(|p| p.intervention_column.as_ref() == Some(&column))
                 }
             };
             let button = fix.map(|f| {
@@ -243,6 +247,21 @@ fn Preview(inspection: Inspection) -> impl IntoView {
                         state.prep.update(|p| p.standardize = checked);
                     } />
                 " Standardize each column (mean 0, sd 1) before learning"
+            </label>
+            <label class="intervention-column">"Intervention targets in column "
+                <select data-testid="intervention-column"
+                    on:change=move |ev| {
+                        let name = target_value(&ev);
+                        state.prep.update(|p| p.intervention_column = (!name.is_empty()).then_some(name));
+                    }>
+                    <option value="" selected=move || state.prep.with(|p| p.intervention_column.is_none())>"none (observational data)"</option>
+                    {names.iter().map(|n| {
+                        let value = n.clone();
+                        let selected = n.clone();
+                        view! { <option value=value selected=move || state.prep.with(|p| p.intervention_column.as_ref() == Some(&selected))>{n.clone()}</option> }
+                    }).collect_view()}
+                </select>
+                <span class="muted small">" — each row names the variable(s) set by an experiment (empty or “obs” for none); used by SDCD"</span>
             </label>
             <details open=true>
                 <summary>"Columns"</summary>
