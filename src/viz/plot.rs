@@ -1,0 +1,252 @@
+//! Plot math for the posterior views: axis scales with round ticks, histograms, Gaussian kernel
+//! density estimates and the rank histograms of rank plots (Vehtari et al. 2021, §4).
+
+/// A linear map from a data interval onto a pixel interval.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Scale {
+    pub domain: (f64, f64),
+    pub range: (f64, f64),
+}
+
+impl Scale {
+    /// A scale over `domain`, widened to a unit interval around the value if it is empty and
+    /// to (0, 1) if it is not finite, so plotting never divides by zero.
+    pub fn new(domain: (f64, f64), range: (f64, f64)) -> Scale {
+        let (mut lo, mut hi) = domain;
+        if !(lo.is_finite() && hi.is_finite()) {
+            (lo, hi) = (0.0, 1.0);
+        }
+        if hi < lo {
+            std::mem::swap(&mut lo, &mut hi);
+        }
+        if hi - lo <= f64::EPSILON * lo.abs().max(1.0) {
+            (lo, hi) = (lo - 0.5, hi + 0.5);
+        }
+        Scale {
+            domain: (lo, hi),
+            range,
+        }
+    }
+
+    pub fn map(&self, x: f64) -> f64 {
+        let (d0, d1) = self.domain;
+        let (r0, r1) = self.range;
+        r0 + (x - d0) / (d1 - d0) * (r1 - r0)
+    }
+}
+
+/// About `target` round tick values (steps of 1, 2 or 5 × 10^k) inside [lo, hi].
+pub fn ticks(lo: f64, hi: f64, target: usize) -> Vec<f64> {
+    if !(lo.is_finite() && hi.is_finite()) || hi <= lo || target == 0 {
+        return vec![];
+    }
+    let raw = (hi - lo) / target as f64;
+    let magnitude = 10f64.powf(raw.log10().floor());
+    // d3's rule: round the raw step to 1, 2, 5 or 10 × 10^k on a geometric scale.
+    let error = raw / magnitude;
+    let multiple = if error >= 50f64.sqrt() {
+        10.0
+    } else if error >= 10f64.sqrt() {
+        5.0
+    } else if error >= 2f64.sqrt() {
+        2.0
+    } else {
+        1.0
+    };
+    let step = multiple * magnitude;
+    let first = (lo / step).ceil() as i64;
+    let last = (hi / step).floor() as i64;
+    (first..=last)
+        .map(|k| {
+            let v = k as f64 * step;
+            // Avoid -0 and 0.30000000000000004 in labels.
+            let rounded = (v / step).round() * step;
+            if rounded == 0.0 {
+                0.0
+            } else {
+                rounded
+            }
+        })
+        .collect()
+}
+
+/// A short label for a tick value.
+pub fn tick_label(v: f64) -> String {
+    let a = v.abs();
+    if a == 0.0 {
+        "0".into()
+    } else if !(1e-3..1e5).contains(&a) {
+        format!("{v:.1e}")
+    } else {
+        let s = format!("{v:.4}");
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    }
+}
+
+/// Finite minimum and maximum (None if there is no finite value).
+pub fn extent(values: impl IntoIterator<Item = f64>) -> Option<(f64, f64)> {
+    values
+        .into_iter()
+        .filter(|v| v.is_finite())
+        .fold(None, |acc, v| match acc {
+            None => Some((v, v)),
+            Some((lo, hi)) => Some((lo.min(v), hi.max(v))),
+        })
+}
+
+/// Counts of `values` in `n_bins` equal bins over [lo, hi] (the top edge belongs to the last
+/// bin); values outside or not finite are skipped.
+pub fn histogram(values: &[f64], lo: f64, hi: f64, n_bins: usize) -> Vec<usize> {
+    let mut counts = vec![0; n_bins];
+    if n_bins == 0 || !(hi > lo) {
+        return counts;
+    }
+    let width = (hi - lo) / n_bins as f64;
+    for &v in values {
+        if v.is_finite() && v >= lo && v <= hi {
+            let k = (((v - lo) / width) as usize).min(n_bins - 1);
+            counts[k] += 1;
+        }
+    }
+    counts
+}
+
+/// Gaussian KDE at the `grid` points with Silverman's rule-of-thumb bandwidth
+/// 0.9·min(sd, IQR/1.34)·n^(−1/5); a density (integrates to ≈ 1).
+pub fn kde(values: &[f64], grid: &[f64]) -> Vec<f64> {
+    let xs: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
+    let n = xs.len();
+    if n < 2 {
+        return vec![0.0; grid.len()];
+    }
+    let mean = xs.iter().sum::<f64>() / n as f64;
+    let sd = (xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt();
+    let mut sorted = xs.clone();
+    sorted.sort_by(f64::total_cmp);
+    let q = |p: f64| {
+        let h = p * (n - 1) as f64;
+        let (i, f) = (h.floor() as usize, h - h.floor());
+        sorted[i] + f * (sorted[(i + 1).min(n - 1)] - sorted[i])
+    };
+    let iqr = q(0.75) - q(0.25);
+    let spread = if iqr > 0.0 { sd.min(iqr / 1.34) } else { sd };
+    let bw = 0.9 * spread * (n as f64).powf(-0.2);
+    if !(bw > 0.0) {
+        return vec![0.0; grid.len()];
+    }
+    let norm = 1.0 / (n as f64 * bw * (2.0 * std::f64::consts::PI).sqrt());
+    grid.iter()
+        .map(|&g| {
+            xs.iter()
+                .map(|&x| (-0.5 * ((g - x) / bw).powi(2)).exp())
+                .sum::<f64>()
+                * norm
+        })
+        .collect()
+}
+
+/// `n` evenly spaced points from lo to hi inclusive.
+pub fn linspace(lo: f64, hi: f64, n: usize) -> Vec<f64> {
+    match n {
+        0 => vec![],
+        1 => vec![lo],
+        _ => (0..n)
+            .map(|k| lo + (hi - lo) * k as f64 / (n - 1) as f64)
+            .collect(),
+    }
+}
+
+/// Rank plots: the draws of all chains are ranked together (average ranks for ties), and each
+/// chain's ranks are binned into `n_bins` equal bins. Chains that mix well give flat
+/// histograms.
+pub fn rank_histograms(chains: &[Vec<f64>], n_bins: usize) -> Vec<Vec<usize>> {
+    let mut all: Vec<(f64, usize, usize)> = chains
+        .iter()
+        .enumerate()
+        .flat_map(|(c, draws)| draws.iter().enumerate().map(move |(i, &v)| (v, c, i)))
+        .collect();
+    let total = all.len();
+    let mut out: Vec<Vec<usize>> = vec![vec![0; n_bins]; chains.len()];
+    if total == 0 || n_bins == 0 {
+        return out;
+    }
+    all.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let mut start = 0;
+    while start < total {
+        let mut end = start + 1;
+        while end < total && all[end].0 == all[start].0 {
+            end += 1;
+        }
+        // Average rank (0-based) of the tied block.
+        let rank = (start + end - 1) as f64 / 2.0;
+        let bin = ((rank / total as f64 * n_bins as f64) as usize).min(n_bins - 1);
+        for item in &all[start..end] {
+            out[item.1][bin] += 1;
+        }
+        start = end;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ticks_are_round_and_inside() {
+        assert_eq!(ticks(0.0, 10.0, 5), vec![0.0, 2.0, 4.0, 6.0, 8.0, 10.0]);
+        assert_eq!(ticks(-0.33, 0.33, 3), vec![-0.2, 0.0, 0.2]);
+        assert!(ticks(1.0, 1.0, 5).is_empty());
+        assert!(ticks(f64::NAN, 1.0, 5).is_empty());
+        assert_eq!(tick_label(0.30000000000000004), "0.3");
+        assert_eq!(tick_label(2e6), "2.0e6");
+    }
+
+    #[test]
+    fn scale_maps_ends_and_survives_degenerate_domains() {
+        let s = Scale::new((2.0, 4.0), (0.0, 100.0));
+        assert_eq!((s.map(2.0), s.map(3.0), s.map(4.0)), (0.0, 50.0, 100.0));
+        let flat = Scale::new((1.0, 1.0), (0.0, 10.0));
+        assert_eq!(flat.map(1.0), 5.0);
+        assert!(Scale::new((f64::NAN, 1.0), (0.0, 1.0)).map(0.5).is_finite());
+    }
+
+    #[test]
+    fn histogram_counts_every_value_in_range() {
+        let v = [0.0, 0.1, 0.5, 0.99, 1.0, 2.0, f64::NAN];
+        assert_eq!(histogram(&v, 0.0, 1.0, 2), vec![2, 3]);
+        assert_eq!(extent(v), Some((0.0, 2.0)));
+    }
+
+    #[test]
+    fn kde_integrates_to_one_and_peaks_at_the_mode() {
+        let values: Vec<f64> = (0..400)
+            .map(|k| ((k as f64 + 0.5) / 400.0 - 0.5) * 2.0)
+            .collect();
+        let grid = linspace(-4.0, 4.0, 801);
+        let density = kde(&values, &grid);
+        let area: f64 = density.iter().sum::<f64>() * 0.01;
+        assert!((area - 1.0).abs() < 1e-3, "{area}");
+        let peak = density
+            .iter()
+            .enumerate()
+            .max_by(|a, b| a.1.total_cmp(b.1))
+            .unwrap()
+            .0;
+        assert!((grid[peak]).abs() < 0.5);
+    }
+
+    #[test]
+    fn rank_histograms_are_flat_for_interleaved_chains() {
+        let a: Vec<f64> = (0..100).map(|k| (2 * k) as f64).collect();
+        let b: Vec<f64> = (0..100).map(|k| (2 * k + 1) as f64).collect();
+        let h = rank_histograms(&[a, b], 10);
+        assert_eq!(h, vec![vec![10; 10], vec![10; 10]]);
+        let low: Vec<f64> = (0..100).map(|k| k as f64).collect();
+        let high: Vec<f64> = (100..200).map(|k| k as f64).collect();
+        let h = rank_histograms(&[low, high], 2);
+        assert_eq!(h, vec![vec![100, 0], vec![0, 100]]);
+        let ties = rank_histograms(&[vec![1.0; 4]], 4);
+        assert_eq!(ties[0].iter().sum::<usize>(), 4);
+    }
+}
