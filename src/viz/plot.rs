@@ -98,7 +98,7 @@ pub fn extent(values: impl IntoIterator<Item = f64>) -> Option<(f64, f64)> {
 /// bin); values outside or not finite are skipped.
 pub fn histogram(values: &[f64], lo: f64, hi: f64, n_bins: usize) -> Vec<usize> {
     let mut counts = vec![0; n_bins];
-    if n_bins == 0 || !(hi > lo) {
+    if n_bins == 0 || hi.partial_cmp(&lo) != Some(std::cmp::Ordering::Greater) {
         return counts;
     }
     let width = (hi - lo) / n_bins as f64;
@@ -131,7 +131,7 @@ pub fn kde(values: &[f64], grid: &[f64]) -> Vec<f64> {
     let iqr = q(0.75) - q(0.25);
     let spread = if iqr > 0.0 { sd.min(iqr / 1.34) } else { sd };
     let bw = 0.9 * spread * (n as f64).powf(-0.2);
-    if !(bw > 0.0) {
+    if bw.is_nan() || bw <= 0.0 {
         return vec![0.0; grid.len()];
     }
     let norm = 1.0 / (n as f64 * bw * (2.0 * std::f64::consts::PI).sqrt());
