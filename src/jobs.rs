@@ -177,6 +177,7 @@ impl LearnRun {
         knowledge: &KnowledgeSpec,
     ) -> Result<Self, UserError> {
         let prepared = prepare(data, prep)?;
+        prepared.dataset.check_identifiable()?;
         let knowledge = knowledge.resolve(&prepared.dataset.names)?;
         let x = prepared.dataset.to_matrix();
         let learner: Box<dyn Learner> = match algorithm {

@@ -71,6 +71,57 @@ impl Dataset {
     }
 
     /// Per-column statistics over the finite values; non-finite values count as missing.
+    /// Checks that the columns can be told apart by a structure learner: at least as many rows
+    /// as variables, and no column an exact linear combination of others (a singular
+    /// covariance: a duplicated column, a sum of others, a unit conversion). Names the column
+    /// and the columns it is a combination of.
+    pub fn check_identifiable(&self) -> Result<(), DataError> {
+        let (n, d) = (self.n_rows(), self.n_cols());
+        if n <= d {
+            return Err(DataError::FewerRowsThanVariables { rows: n, cols: d });
+        }
+        // Gram–Schmidt on the centred columns, in order: a column whose residual after
+        // projecting out the earlier kept columns is (relatively) zero is a combination of them.
+        let mut basis: Vec<Vec<f64>> = vec![];
+        let mut basis_cols: Vec<usize> = vec![];
+        for (j, column) in self.columns.iter().enumerate() {
+            let mean = column.iter().sum::<f64>() / n as f64;
+            let mut r: Vec<f64> = column.iter().map(|x| x - mean).collect();
+            let norm0 = r.iter().map(|x| x * x).sum::<f64>().sqrt();
+            if norm0 == 0.0 {
+                continue; // constant columns are reported by the reader as their own problem
+            }
+            let mut used = vec![];
+            for pass in 0..2 {
+                for (b, &col) in basis.iter().zip(&basis_cols) {
+                    let c: f64 = r.iter().zip(b).map(|(x, y)| x * y).sum();
+                    if pass == 0 && c.abs() > 1e-8 * norm0 {
+                        used.push(col);
+                    }
+                    for (x, y) in r.iter_mut().zip(b) {
+                        *x -= c * y;
+                    }
+                }
+            }
+            let norm = r.iter().map(|x| x * x).sum::<f64>().sqrt();
+            if norm <= 1e-9 * norm0 {
+                used.sort_unstable();
+                used.dedup();
+                return Err(DataError::Collinear {
+                    column: self.names[j].clone(),
+                    of: used
+                        .iter()
+                        .map(|&c| format!("\"{}\"", self.names[c]))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                });
+            }
+            basis.push(r.iter().map(|x| x / norm).collect());
+            basis_cols.push(j);
+        }
+        Ok(())
+    }
+
     pub fn column_summaries(&self) -> Vec<ColumnSummary> {
         self.names
             .iter()
@@ -253,6 +304,17 @@ pub enum DataError {
     UnknownNode { name: String, known: String },
     #[error("there is no column \"{name}\" to read intervention targets from.")]
     UnknownColumn { name: String },
+    #[error(
+        "there are {rows} rows for {cols} variables; with no more rows than variables the \
+         covariance is singular and every structure is equally good."
+    )]
+    FewerRowsThanVariables { rows: usize, cols: usize },
+    #[error(
+        "column \"{column}\" is an exact linear combination of {of} (e.g. a duplicated column, \
+         a total of other columns, or the same quantity in other units), so the data cannot tell \
+         which of them causes what."
+    )]
+    Collinear { column: String, of: String },
 }
 
 impl DataError {
@@ -272,6 +334,8 @@ impl DataError {
             DataError::InvalidParameter { .. } => "Setting out of range",
             DataError::UnknownNode { .. } => "Unknown node in the true graph",
             DataError::UnknownColumn { .. } => "Unknown column",
+            DataError::FewerRowsThanVariables { .. } => "Fewer rows than variables",
+            DataError::Collinear { .. } => "Perfectly collinear columns",
         }
     }
 
@@ -310,6 +374,14 @@ impl DataError {
             }
             DataError::UnknownColumn { .. } => {
                 "Pick the intervention column again from the list of columns.".to_string()
+            }
+            DataError::FewerRowsThanVariables { .. } => {
+                "Drop columns in the preview until there are fewer variables than rows, or load \
+                 more rows."
+                    .to_string()
+            }
+            DataError::Collinear { column, .. } => {
+                format!("Drop the column \"{column}\" (or one of the columns it combines) in the preview.")
             }
         }
     }
@@ -399,5 +471,34 @@ mod tests {
             dropped: 7,
         };
         assert!(e.to_string().contains("only 3") && e.to_string().contains("7"));
+    }
+
+    #[test]
+    fn collinear_columns_and_too_few_rows_are_named() {
+        let a: Vec<f64> = (0..50).map(|k| ((k * 7919) % 101) as f64).collect();
+        let b: Vec<f64> = (0..50).map(|k| ((k * 104_729) % 37) as f64).collect();
+        let total: Vec<f64> = a.iter().zip(&b).map(|(x, y)| 2.0 * x - y + 3.0).collect();
+        let ok = Dataset::new(vec!["a".into(), "b".into()], vec![a.clone(), b.clone()]).unwrap();
+        assert_eq!(ok.check_identifiable(), Ok(()));
+        let names = vec!["a".into(), "b".into(), "total".into()];
+        let bad = Dataset::new(names, vec![a.clone(), b.clone(), total]).unwrap();
+        let err = bad.check_identifiable().unwrap_err();
+        assert_eq!(
+            err,
+            DataError::Collinear {
+                column: "total".into(),
+                of: "\"a\", \"b\"".into()
+            }
+        );
+        assert!(err.hint().contains("total"));
+        let short = Dataset::new(
+            vec!["a".into(), "b".into(), "c".into()],
+            vec![a[..3].to_vec(), b[..3].to_vec(), a[3..6].to_vec()],
+        )
+        .unwrap();
+        assert!(matches!(
+            short.check_identifiable(),
+            Err(DataError::FewerRowsThanVariables { rows: 3, cols: 3 })
+        ));
     }
 }
