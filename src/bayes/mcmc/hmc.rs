@@ -163,6 +163,7 @@ impl StaticHmc {
                 start,
                 points,
                 chosen,
+                rejected_doubling: None,
             });
         }
         let accept_stat = if accept_prob.is_nan() {

@@ -391,6 +391,9 @@ pub enum Internals {
         /// Index into `points` of the point that became the draw; `None` if the chain stayed
         /// at `start`.
         chosen: Option<usize>,
+        /// NUTS: the doubling whose new subtree was discarded (a U-turn or divergence inside
+        /// it), so none of its points could be chosen; `None` if every doubling was kept.
+        rejected_doubling: Option<u32>,
     },
 }
 
@@ -874,9 +877,20 @@ mod tests {
                         points,
                         chosen,
                         start,
+                        rejected_doubling,
                     } => {
                         if method == SamplerMethod::Nuts {
                             assert_eq!(points.len(), last.stats.n_leapfrog as usize);
+                            // Kept doublings are complete binary subtrees of 2^j points.
+                            let kept = rejected_doubling.unwrap_or(last.stats.tree_depth);
+                            assert_eq!(kept, last.stats.tree_depth);
+                            for j in 0..kept {
+                                let n = points.iter().filter(|p| p.doubling == j).count();
+                                assert_eq!(n, 1 << j);
+                            }
+                            if let Some(i) = chosen {
+                                assert!(points[*i].doubling < kept);
+                            }
                         }
                         let at = chosen.map_or(start, |i| &points[i].position);
                         assert_eq!(at, &last.unconstrained);

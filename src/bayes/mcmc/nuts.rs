@@ -341,6 +341,7 @@ impl Nuts {
         };
 
         let mut depth = 0;
+        let mut rejected_doubling = None;
         while depth < *max_depth {
             rho_fwd.fill(0.0);
             rho_bck.fill(0.0);
@@ -395,6 +396,7 @@ impl Nuts {
                 valid
             };
             if !valid {
+                rejected_doubling = Some(depth as u32);
                 break;
             }
             depth += 1;
@@ -435,6 +437,7 @@ impl Nuts {
                 start,
                 points,
                 chosen: (current.idx > 0).then(|| current.idx - 1),
+                rejected_doubling,
             });
         }
         if warmup {
