@@ -271,6 +271,12 @@ impl<'a> From<Box<dyn LogDensity + 'a>> for Density<'a> {
     }
 }
 
+impl<'a, T: LogDensity + 'a> From<Box<T>> for Density<'a> {
+    fn from(d: Box<T>) -> Self {
+        Density::Owned(d)
+    }
+}
+
 impl<'a> From<Rc<dyn LogDensity + 'a>> for Density<'a> {
     fn from(d: Rc<dyn LogDensity + 'a>) -> Self {
         Density::Shared(d)
@@ -918,7 +924,12 @@ mod tests {
             ..SamplerSettings::default()
         };
         let boxed: Box<dyn LogDensity> = Box::new(DiagNormal::standard(1));
-        let mut chain = Chain::new(boxed, s).unwrap();
+        assert!(Chain::new(boxed, s.clone()).is_ok());
+        let shared: Rc<dyn LogDensity> = Rc::new(DiagNormal::standard(1));
+        assert!(Chain::new(shared, s.clone()).is_ok());
+        let dynref: &dyn LogDensity = &target;
+        assert!(Chain::new(dynref, s.clone()).is_ok());
+        let mut chain = Chain::new(Box::new(DiagNormal::standard(1)), s).unwrap();
         assert_eq!(chain.progress().fraction, 0.0);
         run(&mut chain);
         assert_eq!(chain.progress().fraction, 1.0);
