@@ -8,6 +8,7 @@ use crate::run::{Progress, StepOutcome, StopReason};
 
 pub mod knowledge;
 pub mod notears;
+pub mod sdcd;
 
 pub use knowledge::Knowledge;
 
