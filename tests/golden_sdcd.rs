@@ -133,3 +133,31 @@ fn mean_shd_to_truth_over_seeds_is_comparable() {
         assert!(ours <= theirs + 2.0, "{name}: {ours} vs {theirs}");
     }
 }
+
+/// Speed on er10 with the reference's settings: wall time per epoch, to set against the
+/// reference's seconds in tests/data/sdcd/timings.txt (about 3850 epochs for seed 0).
+/// `cargo test --release --test golden_sdcd speed -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn speed() {
+    let (x, _, _) = read_data("er10_data.csv");
+    let start = std::time::Instant::now();
+    let mut sdcd = Sdcd::new(&x, SdcdParams::default(), &Knowledge::default(), None).unwrap();
+    let mut epochs = 0;
+    let mut stage = 1;
+    let mut last_epoch = 0;
+    while let StepOutcome::Continue = sdcd.step() {
+        let st = sdcd.stats();
+        if st.stage != stage {
+            epochs += last_epoch;
+            stage = st.stage;
+        }
+        last_epoch = st.epoch;
+    }
+    epochs += sdcd.stats().epoch;
+    let secs = start.elapsed().as_secs_f64();
+    eprintln!(
+        "er10: {epochs} epochs in {secs:.2} s, {:.3} ms per epoch",
+        1e3 * secs / epochs as f64
+    );
+}
