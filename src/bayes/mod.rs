@@ -3,6 +3,9 @@
 //!
 //! Every model implements [`LogDensity`]; every method only ever sees that trait.
 
+pub mod mcmc;
+pub mod vi;
+
 use thiserror::Error;
 
 /// A numerical failure while evaluating a log density. A recoverable one (an overflow deep in a

@@ -9,6 +9,7 @@ use crate::run::{Progress, StepOutcome, StopReason};
 pub mod catalog;
 pub mod knowledge;
 pub mod notears;
+pub mod sdcd;
 
 pub use knowledge::Knowledge;
 

@@ -1,0 +1,1803 @@
+//! SDCD, Stable Differentiable Causal Discovery (Nazaret, Hong, Azizi & Blei 2023), following
+//! the reference package `sdcd` 0.1.4 (azizilab/sdcd: `sdcd/models/_sdcd.py`, `modules.py`):
+//! one small MLP per variable with a Gaussian likelihood whose variance is predicted, a
+//! pre-selection stage without acyclicity constraint that prunes candidate edges, and a second
+//! stage on the pruned model with the spectral-radius penalty γ·ρ(A), its gradient taken from
+//! warm-started power iteration.
+//!
+//! Forward and backward passes are hand-written over flat buffers (the model is small and the
+//! same every minibatch), so training allocates nothing after construction. The learner is
+//! steppable: one [`Sdcd::step`] is one minibatch of Adam; epoch-end work (validation, early
+//! stopping, the γ freeze, the stage switch, the final DAG) runs inside the step that ends the
+//! epoch.
+
+use nalgebra::DMatrix;
+use rand::seq::SliceRandom;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use super::{GraphKind, Knowledge, LearnedGraph, Learner};
+use crate::graph::DiGraph;
+use crate::run::{Progress, StepOutcome, StopReason};
+
+/// Settings of SDCD. The defaults are those of the reference `sdcd` 0.1.4: the dictionaries
+/// `_DEFAULT_STAGE1_KWARGS`, `_DEFAULT_STAGE2_KWARGS`, `_DEFAULT_MODEL_KWARGS` and the keyword
+/// defaults of `_train` and `SDCD.train` in `sdcd/models/_sdcd.py`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SdcdParams {
+    /// Hidden units of each variable's MLP (`dim_hidden=10`; one hidden layer, `num_layers=1`).
+    pub hidden_units: usize,
+    /// Minibatch size of both stages and of validation (`batch_size=256`).
+    pub batch_size: usize,
+    /// Fraction of rows held out for validation (`val_fraction=0.2`, a random split).
+    pub val_fraction: f64,
+    /// The validation loss is computed every this many epochs (`n_epochs_check_validation=20`).
+    pub validate_every: usize,
+    /// Stop a stage after this many validations without improvement (`early_stopping_patience
+    /// =10`; in stage 2 only counted while γ is frozen, as in `_train`).
+    pub patience: usize,
+    /// Stage 1 (pre-selection): Adam learning rate (`learning_rate=2e-3`).
+    pub stage1_lr: f64,
+    /// Stage 1: L1 weight α on the first-layer weights (`alpha=1e-2`).
+    pub stage1_l1: f64,
+    /// Stage 1: L2 weight β on all weights and biases (`beta=2e-4`).
+    pub stage1_l2: f64,
+    /// Stage 1: maximum epochs (`n_epochs=2000`).
+    pub stage1_epochs: usize,
+    /// Edges with stage-1 adjacency A_ij above this survive into stage 2 (`mask_threshold=0.2`).
+    pub mask_threshold: f64,
+    /// Stage 2: Adam learning rate (`learning_rate=1e-3`).
+    pub stage2_lr: f64,
+    /// Stage 2: L1 weight α (`alpha=5e-4`).
+    pub stage2_l1: f64,
+    /// Stage 2: L2 weight β (`beta=5e-3`).
+    pub stage2_l2: f64,
+    /// Stage 2: maximum epochs (`n_epochs=2000`).
+    pub stage2_epochs: usize,
+    /// Stage 2: γ grows by about this per epoch (`gamma_increment=0.005`, linear schedule
+    /// `np.linspace(0, gamma_increment * n_epochs, n_epochs)`, so the exact step is
+    /// `gamma_increment · n / (n − 1)`).
+    pub gamma_increment: f64,
+    /// Stage 2: stop raising γ once {A > `freeze_gamma_threshold`} is acyclic
+    /// (`freeze_gamma_at_dag=True`).
+    pub freeze_gamma_at_dag: bool,
+    /// (`freeze_gamma_threshold=0.01`)
+    pub freeze_gamma_threshold: f64,
+    /// Final edges need A_ij ≥ this; also the graph whose cyclicity un-freezes γ
+    /// (`threshold=0.1`).
+    pub threshold: f64,
+    /// Power-iteration steps per update for ρ(A)'s eigenvectors (`power_iteration_n_steps=15`).
+    pub power_iteration_steps: usize,
+    /// Standardize each column before learning (`SDCD(standard_scale=False)`).
+    pub standardize: bool,
+    /// Seed of the split, the initial weights and the shuffling (the reference calls
+    /// `set_random_seed_all(0)`; its torch stream cannot be reproduced here).
+    pub seed: u64,
+}
+
+impl Default for SdcdParams {
+    fn default() -> Self {
+        SdcdParams {
+            hidden_units: 10,
+            batch_size: 256,
+            val_fraction: 0.2,
+            validate_every: 20,
+            patience: 10,
+            stage1_lr: 2e-3,
+            stage1_l1: 1e-2,
+            stage1_l2: 2e-4,
+            stage1_epochs: 2000,
+            mask_threshold: 0.2,
+            stage2_lr: 1e-3,
+            stage2_l1: 5e-4,
+            stage2_l2: 5e-3,
+            stage2_epochs: 2000,
+            gamma_increment: 0.005,
+            freeze_gamma_at_dag: true,
+            freeze_gamma_threshold: 0.01,
+            threshold: 0.1,
+            power_iteration_steps: 15,
+            standardize: false,
+            seed: 0,
+        }
+    }
+}
+
+impl SdcdParams {
+    /// Checks every setting, naming the first bad one.
+    pub fn validate(&self) -> Result<(), SdcdError> {
+        let bad = |name: &'static str, value: String, allowed: &'static str| {
+            Err(SdcdError::InvalidParameter {
+                name,
+                value,
+                allowed,
+            })
+        };
+        let count = |name: &'static str, v: usize, max: usize, allowed: &'static str| {
+            if v == 0 || v > max {
+                bad(name, v.to_string(), allowed)
+            } else {
+                Ok(())
+            }
+        };
+        count(
+            "the hidden units",
+            self.hidden_units,
+            1000,
+            "between 1 and 1000, e.g. 10",
+        )?;
+        count(
+            "the batch size",
+            self.batch_size,
+            100_000,
+            "between 1 and 100000, e.g. 256",
+        )?;
+        count(
+            "the validation interval",
+            self.validate_every,
+            100_000,
+            "at least 1 epoch, e.g. 20",
+        )?;
+        count(
+            "the patience",
+            self.patience,
+            100_000,
+            "at least 1 validation, e.g. 10",
+        )?;
+        count(
+            "the stage-1 epochs",
+            self.stage1_epochs,
+            1_000_000,
+            "between 1 and 1000000, e.g. 2000",
+        )?;
+        count(
+            "the stage-2 epochs",
+            self.stage2_epochs,
+            1_000_000,
+            "between 1 and 1000000, e.g. 2000",
+        )?;
+        count(
+            "the power-iteration steps",
+            self.power_iteration_steps,
+            10_000,
+            "between 1 and 10000, e.g. 15",
+        )?;
+        // Comparisons are written so that NaN fails them.
+        if !(self.val_fraction > 0.0 && self.val_fraction < 1.0) {
+            return bad(
+                "the validation fraction",
+                self.val_fraction.to_string(),
+                "strictly between 0 and 1, e.g. 0.2",
+            );
+        }
+        let rates = [
+            ("the stage-1 learning rate", self.stage1_lr, "e.g. 0.002"),
+            ("the stage-2 learning rate", self.stage2_lr, "e.g. 0.001"),
+        ];
+        for (name, v, _) in rates {
+            if !(v > 0.0 && v <= 10.0) {
+                return bad(name, v.to_string(), "a number in (0, 10], e.g. 0.001");
+            }
+        }
+        let nonneg = [
+            ("the stage-1 L1 weight α", self.stage1_l1),
+            ("the stage-1 L2 weight β", self.stage1_l2),
+            ("the stage-2 L1 weight α", self.stage2_l1),
+            ("the stage-2 L2 weight β", self.stage2_l2),
+            ("the γ increment", self.gamma_increment),
+            ("the mask threshold", self.mask_threshold),
+            ("the freeze threshold", self.freeze_gamma_threshold),
+            ("the edge threshold", self.threshold),
+        ];
+        for (name, v) in nonneg {
+            if !(v >= 0.0 && v.is_finite()) {
+                return bad(name, v.to_string(), "a finite number ≥ 0");
+            }
+        }
+        // `_train` asserts this: a DAG at the freeze threshold must be a DAG at the threshold.
+        if self.freeze_gamma_at_dag && self.freeze_gamma_threshold > self.threshold {
+            return bad(
+                "the freeze threshold",
+                self.freeze_gamma_threshold.to_string(),
+                "at most the edge threshold (e.g. 0.01 with threshold 0.1)",
+            );
+        }
+        Ok(())
+    }
+}
+
+/// Why SDCD cannot run on the given data, interventions or settings.
+#[derive(Debug, Clone, PartialEq, Error)]
+pub enum SdcdError {
+    #[error("the data has {n_rows} row{}; SDCD needs at least {min} rows to hold out a validation set", if *n_rows == 1 { "" } else { "s" })]
+    TooFewRows { n_rows: usize, min: usize },
+    #[error("the data has {n_cols} column{}; a causal graph needs at least 2 variables", if *n_cols == 1 { "" } else { "s" })]
+    TooFewColumns { n_cols: usize },
+    #[error("the value in row {} of column {} is {value}, not a finite number", row + 1, col + 1)]
+    NonFinite { row: usize, col: usize, value: f64 },
+    #[error("{name} is {value}; it must be {allowed}")]
+    InvalidParameter {
+        name: &'static str,
+        value: String,
+        allowed: &'static str,
+    },
+    #[error("the intervention mask has {found} rows{}; the data has {n_rows} rows and {n_cols} columns", if let Some(c) = bad_row_cols { format!(" and row {} has {} entries", c.0 + 1, c.1) } else { String::new() })]
+    InterventionShape {
+        found: usize,
+        n_rows: usize,
+        n_cols: usize,
+        /// (row, its length) of the first row of the wrong length.
+        bad_row_cols: Option<(usize, usize)>,
+    },
+    #[error("row {} names the intervened variable \"{name}\", which is not a column (columns: {known})", row + 1)]
+    UnknownTarget {
+        row: usize,
+        name: String,
+        known: String,
+    },
+    #[error("there are {found} intervention labels for {n_rows} rows")]
+    LabelCount { found: usize, n_rows: usize },
+}
+
+impl SdcdError {
+    /// A short heading for the page.
+    pub fn title(&self) -> &'static str {
+        match self {
+            SdcdError::TooFewRows { .. } => "Not enough rows",
+            SdcdError::TooFewColumns { .. } => "Not enough columns",
+            SdcdError::NonFinite { .. } => "Data is not all numbers",
+            SdcdError::InvalidParameter { .. } => "Invalid setting",
+            SdcdError::InterventionShape { .. } | SdcdError::LabelCount { .. } => {
+                "Interventions do not match the data"
+            }
+            SdcdError::UnknownTarget { .. } => "Unknown intervention target",
+        }
+    }
+
+    /// What the user can do about it.
+    pub fn hint(&self) -> String {
+        match self {
+            SdcdError::TooFewRows { .. } => {
+                "Load a dataset with more observations (hundreds of rows give usable results)."
+                    .into()
+            }
+            SdcdError::TooFewColumns { .. } => {
+                "Keep at least two numeric columns: un-drop columns or load a wider dataset.".into()
+            }
+            SdcdError::NonFinite { col, .. } => format!(
+                "Remove or fix the row, or drop column {} before learning.",
+                col + 1
+            ),
+            SdcdError::InvalidParameter { name, .. } => {
+                format!("Change {name} in the settings, or reset the settings to their defaults.")
+            }
+            SdcdError::InterventionShape { .. } | SdcdError::LabelCount { .. } => {
+                "Give one intervention entry per data row (or none to treat all rows as \
+                 observational)."
+                    .into()
+            }
+            SdcdError::UnknownTarget { .. } => {
+                "Write targets with the exact column names, several joined by '+', ',', ';' or \
+                 '|'; leave the cell empty or write 'obs' for an observational row."
+                    .into()
+            }
+        }
+    }
+}
+
+/// Turns per-row intervention labels into an n × d mask (`true` = that variable was intervened
+/// on in that row). A label is empty or `obs` for an observational row, otherwise column names
+/// joined by `,` (the reference's separator in `_create_intervention_dataset_helper`), `+`, `;`
+/// or `|`; surrounding spaces are ignored. Unlike the reference, which silently drops a name it
+/// does not know, an unknown name is an error naming the row.
+pub fn intervention_mask_from_labels(
+    labels: &[String],
+    names: &[String],
+) -> Result<Vec<Vec<bool>>, SdcdError> {
+    let d = names.len();
+    labels
+        .iter()
+        .enumerate()
+        .map(|(row, label)| {
+            let mut mask = vec![false; d];
+            for part in label.split([',', '+', ';', '|']) {
+                let part = part.trim();
+                if part.is_empty() || part.eq_ignore_ascii_case("obs") {
+                    continue;
+                }
+                match names.iter().position(|n| n.trim() == part) {
+                    Some(j) => mask[j] = true,
+                    None => {
+                        return Err(SdcdError::UnknownTarget {
+                            row,
+                            name: part.to_string(),
+                            known: names.join(", "),
+                        })
+                    }
+                }
+            }
+            Ok(mask)
+        })
+        .collect()
+}
+
+/// What the run is doing, for the page and tests.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SdcdStats {
+    /// 1 (pre-selection) or 2 (acyclicity-constrained).
+    pub stage: u8,
+    /// Epochs completed in the current stage.
+    pub epoch: usize,
+    /// Mean training loss (likelihood + penalties) over the last completed epoch.
+    pub loss: f64,
+    /// The last validation loss (sum of per-batch mean NLLs, as the reference), NaN before.
+    pub val_loss: f64,
+    /// The current penalty weight γ (0 in stage 1).
+    pub gamma: f64,
+    /// Whether γ is frozen (a DAG was reached).
+    pub gamma_frozen: bool,
+    /// The power-iteration estimate uᵀAv / uᵀv of ρ(A), the penalty's value (NaN in stage 1).
+    pub spectral_radius: f64,
+    /// Candidate edges the stage allows (stage 2: those that survived the pre-selection).
+    pub n_candidate_edges: usize,
+}
+
+/// The per-variable MLPs of `AutoEncoderLayers(shared_layers=False, model_variance_flavor="nn")`
+/// with one hidden layer: for variable j, h = σ(Σ_i x_i W[i, j, :] + b1[j]), mean = wo[j]·h +
+/// bo[j], variance = softplus(wv[j]·h + bv[j]). All parameters live in one flat vector.
+struct Net {
+    d: usize,
+    h: usize,
+    /// Allowed inputs i → j (`DispatcherLayer.mask`), row-major d × d.
+    mask: Vec<bool>,
+    /// For each input i, maximal runs [j0, j1) of allowed targets, so the first layer is a few
+    /// contiguous axpys per input whatever the mask's sparsity.
+    runs: Vec<Vec<(usize, usize)>>,
+    /// [W (d·d·h, index (i·d + j)·h + k) | b1 (d·h) | wo (d·h) | bo (d) | wv (d·h) | bv (d)].
+    theta: Vec<f64>,
+}
+
+/// Offsets of the blocks in `Net::theta`.
+#[derive(Clone, Copy)]
+struct Layout {
+    b1: usize,
+    wo: usize,
+    bo: usize,
+    wv: usize,
+    bv: usize,
+    len: usize,
+}
+
+impl Layout {
+    fn new(d: usize, h: usize) -> Layout {
+        let b1 = d * d * h;
+        let wo = b1 + d * h;
+        let bo = wo + d * h;
+        let wv = bo + d;
+        let bv = wv + d * h;
+        Layout {
+            b1,
+            wo,
+            bo,
+            wv,
+            bv,
+            len: bv + d,
+        }
+    }
+}
+
+impl Net {
+    /// A fresh model as the reference initializes it. `DispatcherLayer.reset_parameters_
+    /// bounded_eigenvalues` draws into `self.weight`, which is the masked product
+    /// `_weight * mask`, a temporary: the first-layer weights therefore start at exactly 0 and
+    /// only its bias gets U(±1/(d·√h)). The output and variance heads (`LinearParallel`) get
+    /// U(±1/√h) for weights and biases.
+    fn new(d: usize, h: usize, mask: Vec<bool>, rng: &mut ChaCha8Rng) -> Net {
+        let lay = Layout::new(d, h);
+        let mut theta = vec![0.0; lay.len];
+        let b_first = 1.0 / d as f64 / (h as f64).sqrt();
+        for t in &mut theta[lay.b1..lay.wo] {
+            *t = rng.random_range(-b_first..b_first);
+        }
+        let b_head = 1.0 / (h as f64).sqrt();
+        for t in &mut theta[lay.wo..lay.len] {
+            *t = rng.random_range(-b_head..b_head);
+        }
+        let runs = (0..d)
+            .map(|i| {
+                let mut runs = Vec::new();
+                let mut j = 0;
+                while j < d {
+                    if mask[i * d + j] {
+                        let start = j;
+                        while j < d && mask[i * d + j] {
+                            j += 1;
+                        }
+                        runs.push((start, j));
+                    } else {
+                        j += 1;
+                    }
+                }
+                runs
+            })
+            .collect();
+        Net {
+            d,
+            h,
+            mask,
+            runs,
+            theta,
+        }
+    }
+
+    fn layout(&self) -> Layout {
+        Layout::new(self.d, self.h)
+    }
+
+    /// A_ij = ‖W[i, j, :]‖₂ (`DispatcherLayer.get_adjacency_matrix`, `adjacency_p=2`).
+    fn adjacency_into(&self, a: &mut [f64]) {
+        let h = self.h;
+        for (ij, out) in a.iter_mut().enumerate() {
+            *out = if self.mask[ij] {
+                self.theta[ij * h..(ij + 1) * h]
+                    .iter()
+                    .map(|w| w * w)
+                    .sum::<f64>()
+                    .sqrt()
+            } else {
+                0.0
+            };
+        }
+    }
+
+    fn n_candidates(&self) -> usize {
+        self.mask.iter().filter(|&&m| m).count()
+    }
+}
+
+/// Reused buffers for one minibatch.
+struct Work {
+    /// Rows of the batch, B × d.
+    x: Vec<f64>,
+    /// 1 where the variable's likelihood counts (not intervened), B × d.
+    keep: Vec<f64>,
+    /// Hidden activations, then (backward) the gradient at the pre-activations, B × d·h.
+    hid: Vec<f64>,
+    /// ∂NLL/∂mean and ∂NLL/∂(variance pre-activation), B × d.
+    g_mean: Vec<f64>,
+    g_vpre: Vec<f64>,
+}
+
+/// softplus with torch's default `threshold=20` (linear above it), and its derivative.
+fn softplus(z: f64) -> (f64, f64) {
+    if z > 20.0 {
+        (z, 1.0)
+    } else {
+        let s = 1.0 / (1.0 + (-z).exp());
+        ((z.exp()).ln_1p(), s)
+    }
+}
+
+const HALF_LN_2PI: f64 = 0.918_938_533_204_672_8;
+
+/// e^x to within a few ulps, written without calls or branches so the sigmoid loop
+/// vectorizes (on x86-64 SSE2 and wasm simd128): x = k ln 2 + r with |r| ≤ ln 2 / 2, e^r by its
+/// Taylor polynomial to degree 13 (remainder < 1e-17), 2^k assembled in the exponent bits.
+#[inline(always)]
+fn exp_fast(x: f64) -> f64 {
+    const LOG2E: f64 = std::f64::consts::LOG2_E;
+    const LN2_HI: f64 = 0.693_147_180_369_123_8;
+    const LN2_LO: f64 = 1.908_214_929_270_587_7e-10;
+    // Adding 1.5·2⁵² rounds to an integer and leaves it in the low mantissa bits.
+    const SHIFT: f64 = 6_755_399_441_055_744.0;
+    let x = x.clamp(-708.0, 708.0);
+    let y = x * LOG2E + SHIFT;
+    let k = y - SHIFT;
+    let r = x - k * LN2_HI - k * LN2_LO;
+    let p = 1.0 / 6_227_020_800.0;
+    let p = p * r + 1.0 / 479_001_600.0;
+    let p = p * r + 1.0 / 39_916_800.0;
+    let p = p * r + 1.0 / 3_628_800.0;
+    let p = p * r + 1.0 / 362_880.0;
+    let p = p * r + 1.0 / 40_320.0;
+    let p = p * r + 1.0 / 5_040.0;
+    let p = p * r + 1.0 / 720.0;
+    let p = p * r + 1.0 / 120.0;
+    let p = p * r + 1.0 / 24.0;
+    let p = p * r + 1.0 / 6.0;
+    let p = p * r + 0.5;
+    let p = p * r + 1.0;
+    let p = p * r + 1.0;
+    let ki = (y.to_bits() as i64).wrapping_sub(SHIFT.to_bits() as i64);
+    p * f64::from_bits(((ki + 1023) << 52) as u64)
+}
+
+/// The Gaussian NLL of the batch in `work` divided by the batch size
+/// (`reconstruction_loss`), and, when `grad` is given, its gradient added into it.
+fn nll_batch(net: &Net, work: &mut Work, b: usize, grad: Option<&mut [f64]>) -> f64 {
+    let (d, h) = (net.d, net.h);
+    let dh = d * h;
+    let lay = net.layout();
+    let th = &net.theta;
+    let inv_b = 1.0 / b as f64;
+    let mut nll = 0.0;
+    for r in 0..b {
+        let hid = &mut work.hid[r * dh..(r + 1) * dh];
+        hid.copy_from_slice(&th[lay.b1..lay.b1 + dh]);
+        let xr = &work.x[r * d..(r + 1) * d];
+        for (i, &xi) in xr.iter().enumerate() {
+            if xi == 0.0 {
+                continue;
+            }
+            for &(j0, j1) in &net.runs[i] {
+                let w = &th[(i * d + j0) * h..(i * d + j1) * h];
+                for (z, &wv) in hid[j0 * h..j1 * h].iter_mut().zip(w) {
+                    *z += xi * wv;
+                }
+            }
+        }
+        for z in hid.iter_mut() {
+            *z = 1.0 / (1.0 + exp_fast(-*z));
+        }
+        for j in 0..d {
+            let hj = &hid[j * h..(j + 1) * h];
+            let wo = &th[lay.wo + j * h..lay.wo + (j + 1) * h];
+            let wv = &th[lay.wv + j * h..lay.wv + (j + 1) * h];
+            let mut mean = th[lay.bo + j];
+            let mut vpre = th[lay.bv + j];
+            for k in 0..h {
+                mean += hj[k] * wo[k];
+                vpre += hj[k] * wv[k];
+            }
+            let (var, dvar) = softplus(vpre);
+            let keep = work.keep[r * d + j];
+            let res = xr[j] - mean;
+            nll += keep * (0.5 * res * res / var + 0.5 * var.ln() + HALF_LN_2PI);
+            work.g_mean[r * d + j] = -keep * res / var * inv_b;
+            work.g_vpre[r * d + j] =
+                keep * (0.5 / var - 0.5 * res * res / (var * var)) * dvar * inv_b;
+        }
+    }
+    let Some(g) = grad else {
+        return nll * inv_b;
+    };
+    for r in 0..b {
+        let hid = &mut work.hid[r * dh..(r + 1) * dh];
+        let (g_front, g_heads) = g.split_at_mut(lay.wo);
+        let (g_wo, g_rest) = g_heads.split_at_mut(d * h);
+        let (g_bo, g_rest) = g_rest.split_at_mut(d);
+        let (g_wv, g_bv) = g_rest.split_at_mut(d * h);
+        let _ = g_front;
+        for j in 0..d {
+            let gm = work.g_mean[r * d + j];
+            let gv = work.g_vpre[r * d + j];
+            g_bo[j] += gm;
+            g_bv[j] += gv;
+            let span = j * h..(j + 1) * h;
+            for ((((a, gwo), gwv), &wo), &wv) in hid[span.clone()]
+                .iter_mut()
+                .zip(&mut g_wo[span.clone()])
+                .zip(&mut g_wv[span.clone()])
+                .zip(&th[lay.wo + j * h..lay.wo + (j + 1) * h])
+                .zip(&th[lay.wv + j * h..lay.wv + (j + 1) * h])
+            {
+                let act = *a;
+                *gwo += gm * act;
+                *gwv += gv * act;
+                // σ' = σ(1 − σ); the activation is replaced by the pre-activation gradient.
+                *a = (gm * wo + gv * wv) * act * (1.0 - act);
+            }
+        }
+        for (gb, &dz) in g[lay.b1..lay.b1 + dh].iter_mut().zip(hid.iter()) {
+            *gb += dz;
+        }
+        let xr = &work.x[r * d..(r + 1) * d];
+        for (i, &xi) in xr.iter().enumerate() {
+            if xi == 0.0 {
+                continue;
+            }
+            for &(j0, j1) in &net.runs[i] {
+                let gw = &mut g[(i * d + j0) * h..(i * d + j1) * h];
+                for (gwv, &dz) in gw.iter_mut().zip(&hid[j0 * h..j1 * h]) {
+                    *gwv += xi * dz;
+                }
+            }
+        }
+    }
+    nll * inv_b
+}
+
+/// Adds the gradients of α·Σ|W| (masked first layer; torch's |x|' is sign(x), 0 at 0),
+/// β·Σθ² (`l2_reg_all_weights`: every parameter) and, with eigenvectors `(u, v, c)`,
+/// γ·Σ_ij c u_i v_j A_ij (`dag_reg_power_grad`: the eigenvector factor is detached) to `grad`,
+/// and returns their value. `adj` must hold the current adjacency when `eig` is given.
+fn add_penalties(
+    net: &Net,
+    alpha: f64,
+    beta: f64,
+    gamma: f64,
+    eig: Option<(&[f64], &[f64], f64)>,
+    adj: &[f64],
+    grad: &mut [f64],
+) -> f64 {
+    let (d, h) = (net.d, net.h);
+    let theta = &net.theta;
+    let mut l1 = 0.0;
+    for (ij, &m) in net.mask.iter().enumerate() {
+        if !m {
+            continue;
+        }
+        for k in ij * h..(ij + 1) * h {
+            let w = theta[k];
+            l1 += w.abs();
+            if w != 0.0 {
+                grad[k] += alpha * w.signum();
+            }
+        }
+    }
+    // Masked weights are 0 and get no other gradient, so they stay 0 under Adam.
+    let mut l2 = 0.0;
+    for (g, &p) in grad.iter_mut().zip(theta.iter()) {
+        l2 += p * p;
+        *g += 2.0 * beta * p;
+    }
+    let mut dag = 0.0;
+    if let Some((u, v, c)) = eig {
+        for i in 0..d {
+            for j in 0..d {
+                let a = adj[i * d + j];
+                dag += c * u[i] * v[j] * a;
+                // ∂A_ij/∂W_ijk = W_ijk / A_ij, 0 at A_ij = 0 as torch's norm backward.
+                if a > 0.0 && gamma != 0.0 {
+                    let s = gamma * c * u[i] * v[j] / a;
+                    let base = (i * d + j) * h;
+                    for k in base..base + h {
+                        grad[k] += s * theta[k];
+                    }
+                }
+            }
+        }
+    }
+    alpha * l1 + beta * l2 + gamma * dag
+}
+
+/// torch.optim.Adam with its defaults (betas 0.9, 0.999, eps 1e-8, no weight decay: the
+/// reference adds its L1/L2 penalties to the loss instead).
+struct Adam {
+    lr: f64,
+    t: i32,
+    m: Vec<f64>,
+    v: Vec<f64>,
+}
+
+impl Adam {
+    fn new(lr: f64, len: usize) -> Adam {
+        Adam {
+            lr,
+            t: 0,
+            m: vec![0.0; len],
+            v: vec![0.0; len],
+        }
+    }
+
+    fn step(&mut self, theta: &mut [f64], grad: &[f64]) {
+        const B1: f64 = 0.9;
+        const B2: f64 = 0.999;
+        const EPS: f64 = 1e-8;
+        self.t += 1;
+        let bc1 = 1.0 - B1.powi(self.t);
+        let bc2_sqrt = (1.0 - B2.powi(self.t)).sqrt();
+        let step = self.lr / bc1;
+        for (((p, &g), m), v) in theta
+            .iter_mut()
+            .zip(grad)
+            .zip(self.m.iter_mut())
+            .zip(self.v.iter_mut())
+        {
+            *m = B1 * *m + (1.0 - B1) * g;
+            *v = B2 * *v + (1.0 - B2) * g * g;
+            *p -= step * *m / (v.sqrt() / bc2_sqrt + EPS);
+        }
+    }
+}
+
+/// `PowerIterationGradient`: left (u) and right (v) leading eigenvectors of A + 1e-6, warm
+/// started across updates; ∇ρ(A) ≈ u vᵀ / (uᵀv + 1e-6).
+struct PowerIteration {
+    d: usize,
+    n_iter: usize,
+    u: Vec<f64>,
+    v: Vec<f64>,
+    nu: Vec<f64>,
+    nv: Vec<f64>,
+}
+
+impl PowerIteration {
+    fn new(d: usize, n_iter: usize, a: &[f64]) -> PowerIteration {
+        let e = 1.0 / (d as f64).sqrt();
+        let mut p = PowerIteration {
+            d,
+            n_iter,
+            u: vec![e; d],
+            v: vec![e; d],
+            nu: vec![0.0; d],
+            nv: vec![0.0; d],
+        };
+        p.iterate(a);
+        p
+    }
+
+    fn iterate(&mut self, a: &[f64]) {
+        let d = self.d;
+        for _ in 0..self.n_iter {
+            self.nu.iter_mut().for_each(|x| *x = 0.0);
+            for i in 0..d {
+                let mut s = 0.0;
+                for j in 0..d {
+                    let aij = a[i * d + j] + 1e-6;
+                    s += aij * self.v[j];
+                    self.nu[j] += aij * self.u[i];
+                }
+                self.nv[i] = s;
+            }
+            normalize(&mut self.nu);
+            normalize(&mut self.nv);
+            std::mem::swap(&mut self.u, &mut self.nu);
+            std::mem::swap(&mut self.v, &mut self.nv);
+        }
+    }
+
+    /// Updates the eigenvectors on A and returns the penalty uᵀAv/(uᵀv + 1e-6) ≈ ρ(A); the
+    /// gradient with respect to A_ij is `u_i v_j / (uᵀv + 1e-6)`, see [`Self::coef`].
+    fn update(&mut self, a: &[f64]) -> f64 {
+        self.iterate(a);
+        let c = self.coef();
+        let d = self.d;
+        let mut val = 0.0;
+        for i in 0..d {
+            for j in 0..d {
+                val += self.u[i] * self.v[j] * a[i * d + j];
+            }
+        }
+        val * c
+    }
+
+    fn coef(&self) -> f64 {
+        1.0 / (self.u.iter().zip(&self.v).map(|(a, b)| a * b).sum::<f64>() + 1e-6)
+    }
+}
+
+fn normalize(x: &mut [f64]) {
+    let n = x.iter().map(|v| v * v).sum::<f64>().sqrt();
+    if n > 0.0 {
+        x.iter_mut().for_each(|v| *v /= n);
+    }
+}
+
+/// Whether the graph {A_ij > t} is acyclic (`nx.is_directed_acyclic_graph(nx.DiGraph(B > t))`).
+fn is_dag_above(a: &[f64], d: usize, t: f64) -> bool {
+    let mut g = DiGraph::empty(d);
+    for i in 0..d {
+        for j in 0..d {
+            if a[i * d + j] > t {
+                if i == j {
+                    return false;
+                }
+                g.add_edge(i, j);
+            }
+        }
+    }
+    g.is_acyclic()
+}
+
+/// `SDCD.adjacency_dag_at_threshold`: edges by decreasing weight, each added unless it would
+/// close a cycle, until the weights fall below `threshold`. `required` edges are placed first
+/// (an extension for background knowledge; empty in the reference).
+pub fn dag_at_threshold(a: &DMatrix<f64>, threshold: f64, required: &[(usize, usize)]) -> DiGraph {
+    let d = a.nrows();
+    let mut g = DiGraph::empty(d);
+    let reaches = |g: &DiGraph, from: usize, to: usize| {
+        let mut seen = vec![false; d];
+        let mut stack = vec![from];
+        seen[from] = true;
+        while let Some(n) = stack.pop() {
+            if n == to {
+                return true;
+            }
+            for (c, seen_c) in seen.iter_mut().enumerate() {
+                if !*seen_c && g.has_edge(n, c) {
+                    *seen_c = true;
+                    stack.push(c);
+                }
+            }
+        }
+        false
+    };
+    for &(i, j) in required {
+        if i < d && j < d && !reaches(&g, j, i) {
+            g.add_edge(i, j);
+        }
+    }
+    // Row-major order then a stable sort, as Python's `list.sort` on `itertools.product`.
+    let mut edges: Vec<(usize, usize, f64)> = (0..d * d)
+        .map(|k| (k / d, k % d, a[(k / d, k % d)]))
+        .filter(|e| !e.2.is_nan())
+        .collect();
+    edges.sort_by(|x, y| y.2.total_cmp(&x.2));
+    for (i, j, w) in edges {
+        if w < threshold {
+            break;
+        }
+        // nx.has_path(g, i, i) is true, so self-loops are never added.
+        if !reaches(&g, j, i) {
+            g.add_edge(i, j);
+        }
+    }
+    g
+}
+
+/// SDCD in progress.
+pub struct Sdcd {
+    d: usize,
+    params: SdcdParams,
+    /// Data, n × d row-major (standardized if asked).
+    x: Vec<f64>,
+    /// 1 where a row's variable is not intervened on, n × d row-major.
+    keep: Vec<f64>,
+    train_rows: Vec<usize>,
+    val_rows: Vec<usize>,
+    allowed: Vec<bool>,
+    required: Vec<(usize, usize)>,
+    rng: ChaCha8Rng,
+    net: Net,
+    adam: Adam,
+    grad: Vec<f64>,
+    work: Work,
+    adj: Vec<f64>,
+    power: Option<PowerIteration>,
+    stage: u8,
+    epoch: usize,
+    batch: usize,
+    epoch_loss: f64,
+    last_loss: f64,
+    val_loss: f64,
+    gamma: f64,
+    gamma_idx: usize,
+    gamma_cap: Option<f64>,
+    rho: f64,
+    best_val: f64,
+    best_theta: Option<Vec<f64>>,
+    patience_counter: usize,
+    version: usize,
+    /// Adjacency of the final model (`_adj_matrix`), once done.
+    final_adj: Option<DMatrix<f64>>,
+    done: Option<StopReason>,
+}
+
+impl Sdcd {
+    /// Prepares SDCD on raw data `x` (n rows × d columns). `interventions`, if given, is an
+    /// n × d mask: `true` where that row's variable was set by an intervention, so its
+    /// likelihood term is left out (`mask_interventions_oh` in the reference).
+    pub fn new(
+        x: &DMatrix<f64>,
+        params: SdcdParams,
+        knowledge: &Knowledge,
+        interventions: Option<&[Vec<bool>]>,
+    ) -> Result<Sdcd, SdcdError> {
+        params.validate()?;
+        let (n, d) = x.shape();
+        if d < 2 {
+            return Err(SdcdError::TooFewColumns { n_cols: d });
+        }
+        // `int(val_fraction * N)` validation rows must be ≥ 1, and a training row must remain.
+        let n_val = (params.val_fraction * n as f64).floor() as usize;
+        if n_val < 1 || n_val >= n {
+            let min = (1.0 / params.val_fraction).ceil() as usize;
+            return Err(SdcdError::TooFewRows {
+                n_rows: n,
+                min: min.max(2),
+            });
+        }
+        for col in 0..d {
+            for row in 0..n {
+                let value = x[(row, col)];
+                if !value.is_finite() {
+                    return Err(SdcdError::NonFinite { row, col, value });
+                }
+            }
+        }
+        let mut keep = vec![1.0; n * d];
+        if let Some(m) = interventions {
+            let bad_row = m.iter().position(|r| r.len() != d);
+            if m.len() != n || bad_row.is_some() {
+                return Err(SdcdError::InterventionShape {
+                    found: m.len(),
+                    n_rows: n,
+                    n_cols: d,
+                    bad_row_cols: bad_row.map(|r| (r, m[r].len())),
+                });
+            }
+            for (r, row) in m.iter().enumerate() {
+                for (j, &iv) in row.iter().enumerate() {
+                    if iv {
+                        keep[r * d + j] = 0.0;
+                    }
+                }
+            }
+        }
+        let mut data = vec![0.0; n * d];
+        for r in 0..n {
+            for j in 0..d {
+                data[r * d + j] = x[(r, j)];
+            }
+        }
+        if params.standardize {
+            // TorchStandardScaler: population sd, + 1e-7.
+            for j in 0..d {
+                let mean = (0..n).map(|r| data[r * d + j]).sum::<f64>() / n as f64;
+                let var = (0..n)
+                    .map(|r| (data[r * d + j] - mean).powi(2))
+                    .sum::<f64>()
+                    / n as f64;
+                let sd = var.sqrt() + 1e-7;
+                for r in 0..n {
+                    data[r * d + j] = (data[r * d + j] - mean) / sd;
+                }
+            }
+        }
+        let mut rng = ChaCha8Rng::seed_from_u64(params.seed);
+        // torch.utils.data.random_split: one permutation, the first N − int(f·N) rows train.
+        let mut perm: Vec<usize> = (0..n).collect();
+        perm.shuffle(&mut rng);
+        let val_rows = perm.split_off(n - n_val);
+        let train_rows = perm;
+        let allowed = knowledge.allowed_mask(d);
+        let required: Vec<(usize, usize)> = knowledge
+            .required
+            .iter()
+            .copied()
+            .filter(|&(i, j)| i < d && j < d && i != j)
+            .collect();
+        let h = params.hidden_units;
+        let net = Net::new(d, h, allowed.clone(), &mut rng);
+        let len = net.theta.len();
+        let b = params.batch_size.min(n);
+        Ok(Sdcd {
+            d,
+            x: data,
+            keep,
+            train_rows,
+            val_rows,
+            allowed,
+            required,
+            adam: Adam::new(params.stage1_lr, len),
+            grad: vec![0.0; len],
+            work: Work {
+                x: vec![0.0; b * d],
+                keep: vec![0.0; b * d],
+                hid: vec![0.0; b * d * h],
+                g_mean: vec![0.0; b * d],
+                g_vpre: vec![0.0; b * d],
+            },
+            adj: vec![0.0; d * d],
+            power: None,
+            net,
+            rng,
+            params,
+            stage: 1,
+            epoch: 0,
+            batch: 0,
+            epoch_loss: 0.0,
+            last_loss: f64::NAN,
+            val_loss: f64::NAN,
+            gamma: 0.0,
+            gamma_idx: 0,
+            gamma_cap: None,
+            rho: f64::NAN,
+            best_val: f64::INFINITY,
+            best_theta: None,
+            patience_counter: 0,
+            version: 0,
+            final_adj: None,
+            done: None,
+        })
+    }
+
+    fn stage_epochs(&self) -> usize {
+        if self.stage == 1 {
+            self.params.stage1_epochs
+        } else {
+            self.params.stage2_epochs
+        }
+    }
+
+    /// γ of epoch index `idx` on `np.linspace(0, increment · n, n)`.
+    fn gamma_at(&self, idx: usize) -> f64 {
+        if self.stage == 1 {
+            return 0.0;
+        }
+        let n = self.params.stage2_epochs;
+        if n <= 1 {
+            return 0.0;
+        }
+        self.params.gamma_increment * n as f64 * idx as f64 / (n - 1) as f64
+    }
+
+    /// Loads rows `rows` into the batch buffers.
+    fn load(&mut self, rows_from: usize, rows_to: usize, val: bool) -> usize {
+        let d = self.d;
+        let rows = if val {
+            &self.val_rows[rows_from..rows_to]
+        } else {
+            &self.train_rows[rows_from..rows_to]
+        };
+        for (b, &r) in rows.iter().enumerate() {
+            self.work.x[b * d..(b + 1) * d].copy_from_slice(&self.x[r * d..(r + 1) * d]);
+            self.work.keep[b * d..(b + 1) * d].copy_from_slice(&self.keep[r * d..(r + 1) * d]);
+        }
+        rows.len()
+    }
+
+    /// One Adam step on the next minibatch of the current epoch; returns the batch's loss.
+    fn train_batch(&mut self) -> f64 {
+        let bs = self.params.batch_size;
+        let from = self.batch * bs;
+        let to = (from + bs).min(self.train_rows.len());
+        let b = self.load(from, to, false);
+        self.grad.iter_mut().for_each(|g| *g = 0.0);
+        let nll = nll_batch(&self.net, &mut self.work, b, Some(&mut self.grad));
+        let (alpha, beta) = if self.stage == 1 {
+            (self.params.stage1_l1, self.params.stage1_l2)
+        } else {
+            (self.params.stage2_l1, self.params.stage2_l2)
+        };
+        let penalty = if let Some(power) = &mut self.power {
+            self.net.adjacency_into(&mut self.adj);
+            self.rho = power.update(&self.adj);
+            let eig = (power.u.as_slice(), power.v.as_slice(), power.coef());
+            add_penalties(
+                &self.net,
+                alpha,
+                beta,
+                self.gamma,
+                Some(eig),
+                &self.adj,
+                &mut self.grad,
+            )
+        } else {
+            add_penalties(&self.net, alpha, beta, 0.0, None, &self.adj, &mut self.grad)
+        };
+        self.adam.step(&mut self.net.theta, &self.grad);
+        self.batch += 1;
+        nll + penalty
+    }
+
+    /// `sum(reconstruction_loss(batch))` over the validation batches, unshuffled.
+    fn validation_loss(&mut self) -> f64 {
+        let bs = self.params.batch_size;
+        let n_val = self.val_rows.len();
+        let mut total = 0.0;
+        let mut from = 0;
+        while from < n_val {
+            let to = (from + bs).min(n_val);
+            let b = self.load(from, to, true);
+            total += nll_batch(&self.net, &mut self.work, b, None);
+            from = to;
+        }
+        total
+    }
+
+    /// The end-of-epoch part of `_train`: validation every `validate_every` epochs, the γ
+    /// freeze/unfreeze, early stopping. Returns true when the stage ends.
+    fn end_epoch(&mut self) -> bool {
+        let n_batches = self.batch;
+        self.last_loss = self.epoch_loss / n_batches as f64;
+        self.epoch_loss = 0.0;
+        self.batch = 0;
+        self.version += 1;
+        let epoch = self.epoch;
+        self.epoch += 1;
+        if !self.last_loss.is_finite() {
+            self.finish_stage(Some("the training loss is no longer a finite number"));
+            return true;
+        }
+        let freeze = self.stage == 2 && self.params.freeze_gamma_at_dag;
+        if epoch.is_multiple_of(self.params.validate_every) {
+            self.net.adjacency_into(&mut self.adj);
+            if epoch > 1 && freeze && self.gamma_cap.is_none() {
+                if is_dag_above(&self.adj, self.d, self.params.freeze_gamma_threshold) {
+                    self.gamma_cap = Some(self.gamma);
+                }
+            } else if freeze
+                && self.gamma_cap.is_some()
+                && !is_dag_above(&self.adj, self.d, self.params.threshold)
+            {
+                self.gamma_cap = None;
+                self.patience_counter = 0;
+            }
+            self.val_loss = self.validation_loss();
+            if !freeze || self.gamma_cap.is_some() {
+                if self.val_loss < self.best_val {
+                    self.best_val = self.val_loss;
+                    self.best_theta = Some(self.net.theta.clone());
+                    self.patience_counter = 0;
+                } else {
+                    self.patience_counter += 1;
+                }
+                if self.patience_counter >= self.params.patience {
+                    if let Some(best) = self.best_theta.take() {
+                        self.net.theta = best;
+                    }
+                    self.finish_stage(None);
+                    return true;
+                }
+            }
+        }
+        if self.epoch >= self.stage_epochs() {
+            self.finish_stage(Some(""));
+            return true;
+        }
+        false
+    }
+
+    /// Ends the current stage: `limit` is None after early stopping, Some("") at the epoch
+    /// limit, Some(why) on divergence.
+    fn finish_stage(&mut self, limit: Option<&str>) {
+        let d = self.d;
+        self.net.adjacency_into(&mut self.adj);
+        if self.stage == 1 && limit.is_none_or(|w| w.is_empty()) {
+            // Stage 2 gets a fresh model whose first layer only sees the edges with
+            // A_ij > mask_threshold (and the required ones).
+            let mut mask: Vec<bool> = (0..d * d)
+                .map(|k| self.allowed[k] && self.adj[k] > self.params.mask_threshold)
+                .collect();
+            for &(i, j) in &self.required {
+                if self.allowed[i * d + j] {
+                    mask[i * d + j] = true;
+                }
+            }
+            self.net = Net::new(d, self.params.hidden_units, mask, &mut self.rng);
+            self.adam = Adam::new(self.params.stage2_lr, self.net.theta.len());
+            self.net.adjacency_into(&mut self.adj);
+            self.power = Some(PowerIteration::new(
+                d,
+                self.params.power_iteration_steps,
+                &self.adj,
+            ));
+            self.stage = 2;
+            self.epoch = 0;
+            self.gamma_idx = 0;
+            self.gamma_cap = None;
+            self.best_val = f64::INFINITY;
+            self.best_theta = None;
+            self.patience_counter = 0;
+            return;
+        }
+        let a = DMatrix::from_row_slice(d, d, &self.adj);
+        self.final_adj = Some(a);
+        self.done = Some(match limit {
+            None => StopReason::Converged,
+            Some("") => StopReason::LimitReached(format!(
+                "stage {} ran all its {} epochs without early stopping",
+                self.stage,
+                self.stage_epochs()
+            )),
+            Some(why) => StopReason::LimitReached(why.to_string()),
+        });
+    }
+
+    /// One minibatch of Adam; at the end of an epoch, the epoch-end bookkeeping too.
+    pub fn step(&mut self) -> StepOutcome {
+        if let Some(reason) = &self.done {
+            return StepOutcome::Finished(reason.clone());
+        }
+        if self.batch == 0 {
+            // DataLoader(shuffle=True): a new order each epoch.
+            self.train_rows.shuffle(&mut self.rng);
+            self.gamma = match self.gamma_cap {
+                Some(g) => g,
+                None => {
+                    let g = self.gamma_at(self.gamma_idx);
+                    self.gamma_idx += 1;
+                    g
+                }
+            };
+        }
+        let loss = self.train_batch();
+        self.epoch_loss += loss;
+        if self.batch * self.params.batch_size >= self.train_rows.len() && self.end_epoch() {
+            if let Some(reason) = &self.done {
+                return StepOutcome::Finished(reason.clone());
+            }
+        }
+        StepOutcome::Continue
+    }
+
+    /// Stage, epoch, losses, γ and the ρ(A) estimate.
+    pub fn stats(&self) -> SdcdStats {
+        SdcdStats {
+            stage: self.stage,
+            epoch: self.epoch,
+            loss: self.last_loss,
+            val_loss: self.val_loss,
+            gamma: self.gamma,
+            gamma_frozen: self.gamma_cap.is_some(),
+            spectral_radius: self.rho,
+            n_candidate_edges: self.net.n_candidates(),
+        }
+    }
+
+    /// Fraction: each stage is half; within a stage, epochs over the maximum.
+    pub fn progress(&self) -> Progress {
+        let s = self.stats();
+        let rho = if s.spectral_radius.is_nan() {
+            "–".to_string()
+        } else {
+            format!("{:.1e}", s.spectral_radius)
+        };
+        let label = format!(
+            "stage {} · epoch {} · loss {:.3} · γ {:.3}{} · ρ(A) {rho}",
+            s.stage,
+            s.epoch,
+            s.loss,
+            s.gamma,
+            if s.gamma_frozen { " (frozen)" } else { "" }
+        );
+        let within = s.epoch as f64 / self.stage_epochs() as f64;
+        let fraction = if self.done.is_some() {
+            1.0
+        } else {
+            (0.5 * (f64::from(s.stage) - 1.0 + within)).clamp(0.0, 1.0)
+        };
+        Progress { fraction, label }
+    }
+
+    /// The adjacency A_ij = ‖W[i, j, :]‖₂ of the current model (the final model once done).
+    pub fn current_weights(&self) -> DMatrix<f64> {
+        if let Some(a) = &self.final_adj {
+            return a.clone();
+        }
+        let mut a = vec![0.0; self.d * self.d];
+        self.net.adjacency_into(&mut a);
+        DMatrix::from_row_slice(self.d, self.d, &a)
+    }
+
+    /// The DAG of `adjacency_dag_at_threshold(A, threshold)` weighted by A, with why the run
+    /// stopped (or "not finished").
+    pub fn result(&self) -> LearnedGraph {
+        let a = self.current_weights();
+        let d = self.d;
+        let g = dag_at_threshold(&a, self.params.threshold, &self.required);
+        let raw_weights: Vec<f64> = (0..d * d).map(|k| a[(k / d, k % d)]).collect();
+        let weights = (0..d * d)
+            .map(|k| {
+                if g.has_edge(k / d, k % d) {
+                    // A required edge the model did not use still shows as an edge.
+                    if raw_weights[k] > 0.0 {
+                        raw_weights[k]
+                    } else {
+                        self.params.threshold.max(f64::MIN_POSITIVE)
+                    }
+                } else {
+                    0.0
+                }
+            })
+            .collect();
+        let stop = self
+            .done
+            .clone()
+            .unwrap_or_else(|| StopReason::LimitReached("stopped before finishing".into()));
+        LearnedGraph {
+            n_nodes: d,
+            weights,
+            raw_weights,
+            stop,
+            kind: GraphKind::Dag,
+        }
+    }
+}
+
+impl Learner for Sdcd {
+    fn step(&mut self) -> StepOutcome {
+        Sdcd::step(self)
+    }
+    fn progress(&self) -> Progress {
+        Sdcd::progress(self)
+    }
+    fn version(&self) -> usize {
+        self.version
+    }
+    fn current_weights(&self) -> DMatrix<f64> {
+        Sdcd::current_weights(self)
+    }
+    fn result(&self) -> LearnedGraph {
+        Sdcd::result(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand_distr::StandardNormal;
+
+    /// Linear-Gaussian rows X_j = Σ_i W_ij X_i + N(0, 1), nodes in index order (W upper
+    /// triangular), with an optional hard intervention N(0, 1) on `target`.
+    fn simulate(w: &DMatrix<f64>, n: usize, seed: u64, target: Option<usize>) -> DMatrix<f64> {
+        let d = w.nrows();
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let mut x = DMatrix::zeros(n, d);
+        for r in 0..n {
+            for j in 0..d {
+                let mut v: f64 = rng.sample(StandardNormal);
+                if target != Some(j) {
+                    for i in 0..j {
+                        v += w[(i, j)] * x[(r, i)];
+                    }
+                }
+                x[(r, j)] = v;
+            }
+        }
+        x
+    }
+
+    fn chain(d: usize) -> DMatrix<f64> {
+        let mut w = DMatrix::zeros(d, d);
+        for i in 0..d - 1 {
+            w[(i, i + 1)] = if i % 2 == 0 { 1.5 } else { -1.2 };
+        }
+        w
+    }
+
+    fn quick() -> SdcdParams {
+        SdcdParams {
+            stage1_epochs: 300,
+            stage2_epochs: 300,
+            gamma_increment: 0.05,
+            ..SdcdParams::default()
+        }
+    }
+
+    fn run(s: &mut Sdcd) -> usize {
+        let mut steps = 0;
+        while let StepOutcome::Continue = s.step() {
+            steps += 1;
+            assert!(steps < 1_000_000);
+        }
+        steps
+    }
+
+    /// Parses `name v1 v2 ...` lines of loss_grad.txt (written by scripts/goldens/sdcd.py).
+    fn golden_lines() -> Vec<(String, Vec<f64>)> {
+        include_str!("../../tests/data/sdcd/loss_grad.txt")
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| {
+                let mut it = l.split_whitespace();
+                let name = it.next().unwrap().to_string();
+                (name, it.map(|v| v.parse().unwrap()).collect())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn loss_and_gradient_match_the_reference_model() {
+        let g = golden_lines();
+        let get = |n: &str| &g.iter().find(|(k, _)| k == n).unwrap().1;
+        let (d, h) = (get("d")[0] as usize, get("h")[0] as usize);
+        let mask: Vec<bool> = get("mask").iter().map(|&m| m != 0.0).collect();
+        let mut rng = ChaCha8Rng::seed_from_u64(0);
+        let mut net = Net::new(d, h, mask, &mut rng);
+        let lay = net.layout();
+        let blocks = [
+            ("layers.0._weight", 0, lay.b1),
+            ("layers.0.bias", lay.b1, lay.wo),
+            ("output_layer.weight", lay.wo, lay.bo),
+            ("output_layer.bias", lay.bo, lay.wv),
+            ("var_layer.weight", lay.wv, lay.bv),
+            ("var_layer.bias", lay.bv, lay.len),
+        ];
+        for (name, a, b) in blocks {
+            net.theta[a..b].copy_from_slice(get(name));
+        }
+        // torch keeps _weight at masked entries; they are multiplied by 0 in its forward.
+        for (ij, &m) in net.mask.clone().iter().enumerate() {
+            if !m {
+                net.theta[ij * h..(ij + 1) * h]
+                    .iter_mut()
+                    .for_each(|w| *w = 0.0);
+            }
+        }
+        let x = get("x");
+        let b = x.len() / d;
+        let mut work = Work {
+            x: x.clone(),
+            keep: get("keep").clone(),
+            hid: vec![0.0; b * d * h],
+            g_mean: vec![0.0; b * d],
+            g_vpre: vec![0.0; b * d],
+        };
+        let mut grad = vec![0.0; lay.len];
+        let nll = nll_batch(&net, &mut work, b, Some(&mut grad));
+        // The model was built with A = 0 (first layer at 0), then the loss iterated once more.
+        let mut power = PowerIteration::new(d, 15, &vec![0.0; d * d]);
+        let mut adj = vec![0.0; d * d];
+        net.adjacency_into(&mut adj);
+        power.update(&adj);
+        let eig = (power.u.as_slice(), power.v.as_slice(), power.coef());
+        let pen = add_penalties(
+            &net,
+            get("alpha")[0],
+            get("beta")[0],
+            get("gamma")[0],
+            Some(eig),
+            &adj,
+            &mut grad,
+        );
+        let want = get("loss")[0];
+        assert!(
+            (nll + pen - want).abs() < 1e-9 * want.abs(),
+            "{} vs {want}",
+            nll + pen
+        );
+        for (name, a, b) in blocks {
+            let want = get(&format!("grad.{name}"));
+            for (k, (&got, &w)) in grad[a..b].iter().zip(want).enumerate() {
+                if name == "layers.0._weight" && !net.mask[k / h] {
+                    continue; // torch's gradient there is 2β·_weight on a dead weight.
+                }
+                assert!(
+                    (got - w).abs() < 1e-9 * (1.0 + w.abs()),
+                    "{name}[{k}]: {got} vs {w}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn gradient_matches_finite_differences() {
+        let (d, h, b) = (3, 4, 5);
+        let mut rng = ChaCha8Rng::seed_from_u64(9);
+        let mask = vec![false, true, true, true, false, false, true, true, false];
+        let mut net = Net::new(d, h, mask.clone(), &mut rng);
+        for (ij, &m) in mask.iter().enumerate() {
+            if m {
+                for k in 0..h {
+                    net.theta[ij * h + k] = rng.random_range(-1.0..1.0);
+                }
+            }
+        }
+        let x: Vec<f64> = (0..b * d).map(|_| rng.random_range(-2.0..2.0)).collect();
+        let mut keep = vec![1.0; b * d];
+        keep[4] = 0.0;
+        let mut work = Work {
+            x,
+            keep,
+            hid: vec![0.0; b * d * h],
+            g_mean: vec![0.0; b * d],
+            g_vpre: vec![0.0; b * d],
+        };
+        let (u, v, c) = (vec![0.3, 0.5, 0.8], vec![0.6, 0.2, 0.7], 1.3);
+        let mut total = |net: &Net, grad: &mut [f64]| {
+            let nll = nll_batch(net, &mut work, b, Some(grad));
+            let mut adj = vec![0.0; d * d];
+            net.adjacency_into(&mut adj);
+            nll + add_penalties(net, 0.01, 0.02, 0.7, Some((&u, &v, c)), &adj, grad)
+        };
+        let mut grad = vec![0.0; net.theta.len()];
+        total(&net, &mut grad);
+        let mut scratch = vec![0.0; net.theta.len()];
+        for p in 0..net.theta.len() {
+            if p < d * d * h && !mask[p / h] {
+                continue;
+            }
+            let eps = 1e-6;
+            let orig = net.theta[p];
+            net.theta[p] = orig + eps;
+            let fp = total(&net, &mut scratch);
+            net.theta[p] = orig - eps;
+            let fm = total(&net, &mut scratch);
+            net.theta[p] = orig;
+            let fd = (fp - fm) / (2.0 * eps);
+            assert!(
+                (fd - grad[p]).abs() < 1e-6 * (1.0 + fd.abs()),
+                "θ[{p}]: {fd} vs {}",
+                grad[p]
+            );
+        }
+    }
+
+    #[test]
+    fn exp_fast_matches_std() {
+        let mut worst: f64 = 0.0;
+        for i in -70_000..=70_000 {
+            let x = i as f64 * 0.01 + 0.000_123;
+            worst = worst.max((exp_fast(x) / x.exp() - 1.0).abs());
+        }
+        assert!(worst < 1e-14, "{worst}");
+        assert_eq!(exp_fast(-1e6), exp_fast(-708.0));
+        assert!((exp_fast(-708.0) / (-708f64).exp() - 1.0).abs() < 1e-14);
+        assert!(exp_fast(1e6).is_finite());
+        assert!(1.0 / (1.0 + exp_fast(1e300)) < 1e-300);
+    }
+
+    #[test]
+    fn adam_matches_torch_first_steps() {
+        // torch.optim.Adam(lr=0.1) on f(p) = p², p0 = 1: the first step moves by lr exactly.
+        let mut adam = Adam::new(0.1, 1);
+        let mut p = [1.0];
+        adam.step(&mut p, &[2.0]);
+        assert!((p[0] - 0.9).abs() < 1e-7, "{}", p[0]);
+        let p0_after_one = p[0];
+        let g = 2.0 * p[0];
+        adam.step(&mut p, &[g]);
+        let m = 0.9 * (0.1 * 2.0) + 0.1 * g;
+        let v = 0.999 * (0.001 * 4.0) + 0.001 * g * g;
+        let (bc1, bc2) = (1.0 - 0.9f64.powi(2), 1.0 - 0.999f64.powi(2));
+        let want = 0.9 + (p0_after_one - 0.9) - 0.1 / bc1 * m / (v.sqrt() / bc2.sqrt() + 1e-8);
+        assert!((p[0] - want).abs() < 1e-12);
+    }
+
+    #[test]
+    fn power_iteration_finds_the_spectral_radius() {
+        // A 3-cycle with weights 2: ρ = 2; a DAG: ρ ≈ 0 (only the 1e-6 shift).
+        let d = 3;
+        let mut a = vec![0.0; 9];
+        a[1] = 2.0;
+        a[5] = 2.0;
+        a[6] = 2.0;
+        a[3] = 0.5;
+        let mut p = PowerIteration::new(d, 15, &[0.0; 9]);
+        let mut rho = 0.0;
+        for _ in 0..20 {
+            rho = p.update(&a);
+        }
+        let exact = nalgebra::DMatrix::from_row_slice(3, 3, &a)
+            .complex_eigenvalues()
+            .iter()
+            .map(|z| z.norm())
+            .fold(0.0, f64::max);
+        assert!((rho - exact).abs() < 1e-3 * exact, "{rho} vs {exact}");
+        // ρ is homogeneous: a tenth of the weights, a tenth of the penalty.
+        let small: Vec<f64> = a.iter().map(|v| v * 0.1).collect();
+        let mut p = PowerIteration::new(d, 15, &[0.0; 9]);
+        for _ in 0..20 {
+            rho = p.update(&small);
+        }
+        assert!((rho - 0.1 * exact).abs() < 1e-3 * exact, "{rho}");
+    }
+
+    #[test]
+    fn dag_at_threshold_adds_edges_by_weight_without_cycles() {
+        let a = DMatrix::from_row_slice(3, 3, &[0.0, 0.9, 0.05, 0.0, 0.0, 0.8, 0.5, 0.3, 0.0]);
+        // 0→1 (0.9), 1→2 (0.8), 2→0 (0.5) closes a cycle, 2→1 (0.3) too, 0→2 below 0.1.
+        let g = dag_at_threshold(&a, 0.1, &[]);
+        assert_eq!(g.edges(), vec![(0, 1), (1, 2)]);
+        // Required 2→0 first: then 1→2 would close 2→0→1→2, and 2→1 fits.
+        let g = dag_at_threshold(&a, 0.1, &[(2, 0)]);
+        assert_eq!(g.edges(), vec![(0, 1), (2, 0), (2, 1)]);
+        assert!(dag_at_threshold(&a, 0.95, &[]).edges().is_empty());
+    }
+
+    #[test]
+    fn labels_become_an_intervention_mask() {
+        let names: Vec<String> = ["PKC", "PIP2", "pakts473"].map(String::from).to_vec();
+        let labels: Vec<String> = [
+            "",
+            "obs",
+            "PKC",
+            " PIP2 + pakts473",
+            "PKC;PIP2",
+            "PKC|PIP2,pakts473",
+        ]
+        .map(String::from)
+        .to_vec();
+        let m = intervention_mask_from_labels(&labels, &names).unwrap();
+        assert_eq!(m[0], vec![false; 3]);
+        assert_eq!(m[1], vec![false; 3]);
+        assert_eq!(m[2], vec![true, false, false]);
+        assert_eq!(m[3], vec![false, true, true]);
+        assert_eq!(m[4], vec![true, true, false]);
+        assert_eq!(m[5], vec![true; 3]);
+        let err = intervention_mask_from_labels(&["PKC+Raf".to_string()], &names).unwrap_err();
+        assert!(matches!(err, SdcdError::UnknownTarget { row: 0, .. }));
+        assert!(
+            err.to_string().contains("row 1") && err.to_string().contains("\"Raf\""),
+            "{err}"
+        );
+        assert_eq!(err.title(), "Unknown intervention target");
+    }
+
+    #[test]
+    fn intervened_terms_do_not_count() {
+        let x = simulate(&chain(3), 50, 1, None);
+        let mut iv = vec![vec![false; 3]; 50];
+        iv[7][1] = true;
+        let s = Sdcd::new(&x, SdcdParams::default(), &Knowledge::default(), Some(&iv)).unwrap();
+        assert_eq!(s.keep[7 * 3 + 1], 0.0);
+        let mut x2 = x.clone();
+        x2[(7, 1)] = 1e6;
+        let mut a = Sdcd::new(&x, quick(), &Knowledge::default(), Some(&iv)).unwrap();
+        let mut b = Sdcd::new(&x2, quick(), &Knowledge::default(), Some(&iv)).unwrap();
+        // Row 7's X2 only enters as an input, where the first layer is still 0 at the start.
+        let row = a.train_rows.iter().position(|&r| r == 7);
+        let pos = a.val_rows.iter().position(|&r| r == 7);
+        assert!(row.is_some() || pos.is_some());
+        assert_eq!(a.validation_loss(), b.validation_loss());
+        a.step();
+        b.step();
+    }
+
+    /// X1 → X2 → X3 → X4 with tanh, sin and square mechanisms and noise sd 0.5.
+    fn nonlinear_chain(n: usize, seed: u64) -> DMatrix<f64> {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let mut x = DMatrix::zeros(n, 4);
+        for r in 0..n {
+            let e: Vec<f64> = (0..4).map(|_| rng.sample(StandardNormal)).collect();
+            x[(r, 0)] = e[0];
+            x[(r, 1)] = 2.0 * (2.0 * x[(r, 0)]).tanh() + 0.5 * e[1];
+            x[(r, 2)] = 2.0 * (1.5 * x[(r, 1)]).sin() + 0.5 * e[2];
+            x[(r, 3)] = 0.5 * x[(r, 2)] * x[(r, 2)] + 0.5 * e[3];
+        }
+        x
+    }
+
+    /// Every true pair is adjacent (directions and an extra edge or two vary with the seed in
+    /// short runs, for the reference too).
+    fn assert_skeleton_found(truth: &[(usize, usize)], got: &DiGraph, max_extra: usize) {
+        for &(i, j) in truth {
+            assert!(
+                got.has_edge(i, j) || got.has_edge(j, i),
+                "{i}–{j} missing: {:?}",
+                got.edges()
+            );
+        }
+        assert!(
+            got.n_edges() <= truth.len() + max_extra,
+            "{:?}",
+            got.edges()
+        );
+    }
+
+    #[test]
+    fn learns_a_chain_with_short_stages() {
+        let x = nonlinear_chain(600, 0);
+        let p = SdcdParams {
+            standardize: true,
+            ..quick()
+        };
+        let mut s = Sdcd::new(&x, p, &Knowledge::default(), None).unwrap();
+        assert_eq!(s.stats().stage, 1);
+        assert_eq!(s.version(), 0);
+        let steps = run(&mut s);
+        assert!(steps > 100);
+        let r = s.result();
+        let g = r.graph();
+        assert!(g.is_acyclic());
+        assert_skeleton_found(&[(0, 1), (1, 2), (2, 3)], &g, 1);
+        let st = s.stats();
+        assert_eq!(st.stage, 2);
+        assert!(st.spectral_radius.is_finite() && st.gamma > 0.0);
+        assert!(s.version() > 2);
+        let p = s.progress();
+        assert_eq!(p.fraction, 1.0);
+        assert!(
+            p.label.contains("stage 2") && p.label.contains("γ"),
+            "{}",
+            p.label
+        );
+        assert_eq!(s.step(), StepOutcome::Finished(r.stop.clone()));
+    }
+
+    #[test]
+    fn interventional_chain_skeleton() {
+        // X1 → X2 → X3 with hard interventions on X2 and X3. Short runs of the reference on
+        // such data (checked with sdcd 0.1.4) find the skeleton but may still orient X3 → X2.
+        let truth = chain(3);
+        let obs = simulate(&truth, 400, 3, None);
+        let i2 = simulate(&truth, 200, 4, Some(1));
+        let i3 = simulate(&truth, 200, 5, Some(2));
+        let mut rows = Vec::new();
+        let mut iv = Vec::new();
+        for (m, t) in [(&obs, None), (&i2, Some(1)), (&i3, Some(2))] {
+            for r in 0..m.nrows() {
+                rows.push(m.row(r).clone_owned());
+                iv.push((0..3).map(|j| Some(j) == t).collect::<Vec<_>>());
+            }
+        }
+        let x = DMatrix::from_rows(&rows);
+        let mut s = Sdcd::new(&x, quick(), &Knowledge::default(), Some(&iv)).unwrap();
+        run(&mut s);
+        assert_skeleton_found(&[(0, 1), (1, 2)], &s.result().graph(), 0);
+    }
+
+    #[test]
+    fn forbidden_edges_never_get_weight() {
+        let truth = chain(3);
+        let x = simulate(&truth, 300, 6, None);
+        let k = Knowledge {
+            forbidden: vec![(0, 1), (1, 0)],
+            ..Knowledge::default()
+        };
+        let p = SdcdParams {
+            stage1_epochs: 40,
+            stage2_epochs: 40,
+            ..quick()
+        };
+        let mut s = Sdcd::new(&x, p, &k, None).unwrap();
+        while let StepOutcome::Continue = s.step() {
+            let w = s.current_weights();
+            assert_eq!((w[(0, 1)], w[(1, 0)]), (0.0, 0.0));
+        }
+        assert!(!s.result().graph().has_edge(0, 1));
+    }
+
+    #[test]
+    fn bad_input_is_an_error_naming_it() {
+        let x = simulate(&chain(3), 50, 1, None);
+        let k = Knowledge::default();
+        let mut bad = x.clone();
+        bad[(4, 2)] = f64::NAN;
+        let e = Sdcd::new(&bad, SdcdParams::default(), &k, None)
+            .err()
+            .unwrap();
+        assert!(e.to_string().contains("row 5 of column 3"), "{e}");
+        let e = Sdcd::new(&x.rows(0, 4).into_owned(), SdcdParams::default(), &k, None)
+            .err()
+            .unwrap();
+        assert!(matches!(e, SdcdError::TooFewRows { n_rows: 4, .. }));
+        let e = Sdcd::new(
+            &x.columns(0, 1).into_owned(),
+            SdcdParams::default(),
+            &k,
+            None,
+        )
+        .err()
+        .unwrap();
+        assert!(matches!(e, SdcdError::TooFewColumns { .. }));
+        let iv = vec![vec![false; 3]; 49];
+        let e = Sdcd::new(&x, SdcdParams::default(), &k, Some(&iv))
+            .err()
+            .unwrap();
+        assert!(matches!(e, SdcdError::InterventionShape { .. }), "{e}");
+        let mut iv = vec![vec![false; 3]; 50];
+        iv[10] = vec![true];
+        let e = Sdcd::new(&x, SdcdParams::default(), &k, Some(&iv))
+            .err()
+            .unwrap();
+        assert!(e.to_string().contains("row 11 has 1"), "{e}");
+        for p in [
+            SdcdParams {
+                hidden_units: 0,
+                ..Default::default()
+            },
+            SdcdParams {
+                val_fraction: 1.0,
+                ..Default::default()
+            },
+            SdcdParams {
+                stage1_lr: f64::NAN,
+                ..Default::default()
+            },
+            SdcdParams {
+                stage2_l1: -1.0,
+                ..Default::default()
+            },
+            SdcdParams {
+                freeze_gamma_threshold: 0.5,
+                ..Default::default()
+            },
+            SdcdParams {
+                stage2_epochs: 0,
+                ..Default::default()
+            },
+        ] {
+            let e = p.validate().unwrap_err();
+            assert_eq!(e.title(), "Invalid setting");
+            assert!(e.hint().contains("Change"), "{}", e.hint());
+        }
+        SdcdParams::default().validate().unwrap();
+    }
+}
