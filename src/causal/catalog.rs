@@ -133,6 +133,7 @@ mod tests {
             }
         }
         let mut ids: Vec<_> = ALGORITHMS.iter().map(|a| a.id).collect();
+        ids.sort_unstable();
         ids.dedup();
         assert_eq!(ids.len(), ALGORITHMS.len());
     }
