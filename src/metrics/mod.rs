@@ -5,6 +5,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::graph::DiGraph;
 
+pub mod varsortability;
+pub use varsortability::varsortability;
+
 /// How an estimate compares with the truth, edge by edge.
 ///
 /// Each unordered node pair {i, j} is judged on its own: estimated edges also in the truth are
