@@ -41,6 +41,7 @@ fn parse_spec(spec: &str) -> Result<(String, SyntheticParams), String> {
             expected_degree: parts[1].trim().parse().map_err(|_| bad())?,
             n_rows: parts[2].trim().parse().map_err(|_| bad())?,
             seed: parts[3].trim().parse().map_err(|_| bad())?,
+            ..SyntheticParams::default()
         },
     ))
 }
@@ -62,6 +63,7 @@ fn run() -> Result<(), String> {
                     expected_degree: k,
                     n_rows: n,
                     seed,
+                    ..SyntheticParams::default()
                 };
                 (name.to_string(), params)
             })

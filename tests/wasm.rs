@@ -101,6 +101,7 @@ fn notears_learns_in_wasm() {
         expected_degree: 2.0,
         n_rows: 500,
         seed: 3,
+        ..Default::default()
     });
     let mut run = LearnRun::start(
         &data,

@@ -57,7 +57,9 @@ const fn field(
 }
 
 /// Every learner the page offers, in the order of the `<select>`.
-pub const ALGORITHMS: &[AlgorithmInfo] = &[AlgorithmInfo {
+pub const ALGORITHMS: &[AlgorithmInfo] = &[NOTEARS, SDCD];
+
+const NOTEARS: AlgorithmInfo = AlgorithmInfo {
     id: "notears",
     name: "NOTEARS",
     citation: "Zheng, Aragam, Ravikumar & Xing (NeurIPS 2018)",
@@ -95,7 +97,66 @@ pub const ALGORITHMS: &[AlgorithmInfo] = &[AlgorithmInfo {
             true,
         ),
     ],
-}];
+};
+
+const SDCD: AlgorithmInfo = AlgorithmInfo {
+    id: "sdcd",
+    name: "SDCD",
+    citation: "Nazaret, Hong, Azizi & Blei (2023), Stable Differentiable Causal Discovery",
+    paper_url: "https://arxiv.org/abs/2311.10263",
+    summary: "Fits one small neural network per variable, predicting it from the others, and \
+              reads edge strengths off the networks' first layers. Stage 1 prunes unlikely \
+              edges without any acyclicity constraint; stage 2 adds γ·ρ(A), the spectral radius \
+              of the edge-strength matrix, raising γ until the graph has no cycle. With an \
+              intervention column, the rows where a variable was set by an experiment do not \
+              count towards fitting that variable.",
+    output: GraphKind::Dag,
+    uses_knowledge: true,
+    uses_interventions: true,
+    threshold_key: Some("threshold"),
+    fields: &[
+        field(
+            "threshold",
+            "Final threshold",
+            "edges whose strength ‖W‖ is below are dropped",
+            0.0,
+            0.05,
+            false,
+        ),
+        field(
+            "stage1_l1",
+            "Stage-1 L1 penalty α",
+            "larger → fewer candidate edges survive pre-selection",
+            0.0,
+            0.001,
+            false,
+        ),
+        field(
+            "gamma_increment",
+            "γ increase per epoch",
+            "faster → acyclic sooner, less careful",
+            0.0,
+            0.001,
+            false,
+        ),
+        field(
+            "stage2_epochs",
+            "Max stage-2 epochs",
+            "training epochs under the acyclicity penalty",
+            1.0,
+            100.0,
+            true,
+        ),
+        field(
+            "seed",
+            "Seed",
+            "validation split, initial weights and batch order",
+            0.0,
+            1.0,
+            true,
+        ),
+    ],
+};
 
 /// The learner with this id.
 pub fn info(id: &str) -> Option<&'static AlgorithmInfo> {

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::causal::knowledge::KnowledgeSpec;
 use crate::causal::notears::NotearsParams;
+use crate::causal::sdcd::SdcdParams;
 use crate::causal::{GraphKind, LearnedGraph};
 use crate::data::csv_reader::{Prep, Problem};
 use crate::data::synthetic::SyntheticParams;
@@ -16,7 +17,7 @@ use crate::data::ColumnSummary;
 use crate::run::Progress;
 
 /// Version of the message types below.
-pub const PROTOCOL_VERSION: u32 = 3;
+pub const PROTOCOL_VERSION: u32 = 4;
 
 /// A message from the page to a worker.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -47,6 +48,13 @@ pub enum DataSpec {
     },
     /// Sachs et al. (2005), observational block, with the 17-edge consensus graph as truth.
     Sachs,
+    /// Sachs et al. (2005), all nine conditions (7466 rows, `condition` and `target` columns),
+    /// with the consensus graph as truth. The page fetches the file from its own `data/`
+    /// folder (it is too large to embed in the worker) and sends its bytes.
+    SachsFull {
+        #[serde(with = "serde_bytes")]
+        bytes: Vec<u8>,
+    },
     /// A generated linear-Gaussian structural causal model with its true graph.
     Synthetic(SyntheticParams),
 }
@@ -57,10 +65,27 @@ impl DataSpec {
         match self {
             DataSpec::Csv { name, .. } => name.clone(),
             DataSpec::Sachs => "Sachs et al. 2005 (observational)".to_string(),
-            DataSpec::Synthetic(p) => format!(
-                "Synthetic ER(d = {}, k = {}), n = {}, seed {}",
-                p.n_nodes, p.expected_degree, p.n_rows, p.seed
-            ),
+            DataSpec::SachsFull { .. } => {
+                "Sachs et al. 2005 (all 9 conditions, interventional)".to_string()
+            }
+            DataSpec::Synthetic(p) => {
+                let mut label = format!(
+                    "Synthetic {}, n = {}, seed {}",
+                    p.describe(),
+                    p.n_rows,
+                    p.seed
+                );
+                if let Ok(targets) = p.targets() {
+                    if !targets.is_empty() {
+                        label.push_str(&format!(
+                            ", {} interventions × {} rows",
+                            targets.len(),
+                            p.rows_per_intervention
+                        ));
+                    }
+                }
+                label
+            }
         }
     }
 }
@@ -69,6 +94,7 @@ impl DataSpec {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum AlgorithmParams {
     Notears(NotearsParams),
+    Sdcd(SdcdParams),
 }
 
 impl AlgorithmParams {
@@ -76,6 +102,7 @@ impl AlgorithmParams {
     pub fn id(&self) -> &'static str {
         match self {
             AlgorithmParams::Notears(_) => "notears",
+            AlgorithmParams::Sdcd(_) => "sdcd",
         }
     }
 
@@ -83,6 +110,7 @@ impl AlgorithmParams {
     pub fn default_for(id: &str) -> Option<AlgorithmParams> {
         Some(match id {
             "notears" => AlgorithmParams::Notears(NotearsParams::default()),
+            "sdcd" => AlgorithmParams::Sdcd(SdcdParams::default()),
             _ => return None,
         })
     }
@@ -223,6 +251,7 @@ user_error_from!(
     crate::data::csv_reader::CsvError,
     crate::data::DataError,
     crate::causal::notears::NotearsError,
+    crate::causal::sdcd::SdcdError,
     crate::causal::knowledge::KnowledgeError
 );
 

@@ -23,7 +23,7 @@ use crate::causal::knowledge::KnowledgeSpec;
 use crate::causal::notears::NotearsParams;
 use crate::causal::LearnedGraph;
 use crate::data::csv_reader::{check_size, Prep};
-use crate::jobs::standardize_by_default;
+use crate::jobs::default_prep;
 use crate::protocol::{AlgorithmParams, DataSpec, Event, Inspection, Job, Snapshot, UserError};
 use crate::run::Progress;
 use client::WorkerClient;
@@ -189,10 +189,7 @@ impl AppState {
     /// Makes `spec` the current data: stops any run and asks the worker to describe it.
     pub fn load(self, spec: DataSpec) {
         self.cancel_run();
-        self.prep.set(Prep {
-            standardize: standardize_by_default(&spec),
-            ..Prep::default()
-        });
+        self.prep.set(default_prep(&spec));
         self.knowledge.set(KnowledgeSpec::default());
         self.result.set(None);
         self.live.set(None);
