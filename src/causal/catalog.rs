@@ -140,6 +140,14 @@ const SDCD: AlgorithmInfo = AlgorithmInfo {
             false,
         ),
         field(
+            "stage1_epochs",
+            "Max stage-1 epochs",
+            "training epochs of the pre-selection stage",
+            1.0,
+            100.0,
+            true,
+        ),
+        field(
             "stage2_epochs",
             "Max stage-2 epochs",
             "training epochs under the acyclicity penalty",

@@ -5,7 +5,7 @@ use wasm_bindgen::JsCast;
 
 use super::{target_value, AppState, ErrorBox};
 use crate::data::csv_reader::{Fix, Prep, Problem, MAX_FILE_BYTES};
-use crate::data::synthetic::SyntheticParams;
+use crate::data::synthetic::{GraphModel, Mechanism, NoiseScale, SyntheticParams};
 use crate::protocol::{DataSpec, Inspection, UserError};
 
 fn fix_applied(prep: &Prep, fix: &Fix) -> bool {
@@ -103,6 +103,9 @@ fn Examples() -> impl IntoView {
             <button class="button" data-testid="example-sachs" on:click=move |_| state.load(DataSpec::Sachs)>
                 "Sachs et al. 2005 — protein signalling, 853 × 11, known graph"
             </button>
+            <button class="button" data-testid="example-sachs-full" on:click=move |_| state.load_sachs_full()>
+                "Sachs et al. 2005, all 9 conditions — 7466 × 11 with intervention targets (for SDCD)"
+            </button>
             <details class="synthetic">
                 <summary data-testid="example-synthetic-open">"Synthetic data with a known graph…"</summary>
                 <div class="form-grid">
@@ -126,8 +129,48 @@ fn Examples() -> impl IntoView {
                             prop:value=move || synthetic.get().seed.to_string()
                             on:change=move |ev| if let Some(v) = number(&ev) { synthetic.update(|p| p.seed = v.max(0.0) as u64) } />
                     </label>
+                    <label>"Graph"
+                        <select data-testid="synthetic-graph"
+                            on:change=move |ev| {
+                                let graph = if target_value(&ev) == "scale-free" { GraphModel::ScaleFree } else { GraphModel::ErdosRenyi };
+                                synthetic.update(|p| p.graph = graph);
+                            }>
+                            <option value="erdos-renyi" selected=move || synthetic.with(|p| p.graph == GraphModel::ErdosRenyi)>"Erdős–Rényi"</option>
+                            <option value="scale-free" selected=move || synthetic.with(|p| p.graph == GraphModel::ScaleFree)>"scale-free (Barabási–Albert)"</option>
+                        </select>
+                    </label>
+                    <label>"Equations"
+                        <select data-testid="synthetic-mechanism"
+                            on:change=move |ev| {
+                                let mechanism = if target_value(&ev) == "mlp" { Mechanism::Mlp } else { Mechanism::Linear };
+                                synthetic.update(|p| p.mechanism = mechanism);
+                            }>
+                            <option value="linear" selected=move || synthetic.with(|p| p.mechanism == Mechanism::Linear)>"linear"</option>
+                            <option value="mlp" selected=move || synthetic.with(|p| p.mechanism == Mechanism::Mlp)>"nonlinear (random tanh network)"</option>
+                        </select>
+                    </label>
+                    <label>"Noise"
+                        <select data-testid="synthetic-noise"
+                            on:change=move |ev| {
+                                let noise = if target_value(&ev) == "random" { NoiseScale::Random } else { NoiseScale::Equal };
+                                synthetic.update(|p| p.noise = noise);
+                            }>
+                            <option value="equal" selected=move || synthetic.with(|p| p.noise == NoiseScale::Equal)>"N(0, 1) for all"</option>
+                            <option value="random" selected=move || synthetic.with(|p| p.noise == NoiseScale::Random)>"random scales"</option>
+                        </select>
+                    </label>
+                    <label>"Intervene on"
+                        <input type="text" placeholder="e.g. X2, X5" data-testid="synthetic-targets"
+                            prop:value=move || synthetic.get().intervention_targets
+                            on:change=move |ev| synthetic.update(|p| p.intervention_targets = target_value(&ev)) />
+                    </label>
+                    <label>"Rows per intervention"
+                        <input type="number" min="1" step="50" data-testid="synthetic-rows-per-intervention"
+                            prop:value=move || synthetic.get().rows_per_intervention.to_string()
+                            on:change=move |ev| if let Some(v) = number(&ev) { synthetic.update(|p| p.rows_per_intervention = v.max(0.0) as usize) } />
+                    </label>
                 </div>
-                <p class="muted small">"An Erdős–Rényi DAG, linear-Gaussian equations with weights ±U(0.5, 2) and N(0, 1) noise."</p>
+                <p class="muted small">"Edge weights ±U(0.5, 2). An intervention sets a node to fresh N(0, 1) noise in its own block of rows, cutting it off from its parents; column “target” records which."</p>
                 <button class="button" data-testid="example-synthetic"
                     on:click=move |_| state.load(DataSpec::Synthetic(synthetic.get_untracked()))>
                     "Generate"

@@ -232,6 +232,28 @@ impl AppState {
         });
     }
 
+    /// Fetches the full Sachs file from the site's own `data/` folder (a relative URL, so it
+    /// works under any sub-path) and loads it; too large to embed in the worker.
+    pub fn load_sachs_full(self) {
+        self.cancel_run();
+        self.load_error.set(None);
+        self.inspecting.set(true);
+        spawn_local(async move {
+            match fetch_bytes("data/sachs_full.csv").await {
+                Ok(bytes) => self.load(DataSpec::SachsFull { bytes }),
+                Err(detail) => {
+                    self.inspecting.set(false);
+                    self.load_error.set(Some(UserError::new(
+                        "The example could not be loaded",
+                        detail,
+                        "The page fetches data/sachs_full.csv from the site it was opened \
+                         from; check that the site is complete (or reload once online).",
+                    )))
+                }
+            }
+        });
+    }
+
     pub fn start_run(self) {
         let Some(data) = self.data.get_untracked() else {
             self.run_error.set(Some(UserError::new(
@@ -353,6 +375,24 @@ pub fn ErrorBox(error: UserError) -> impl IntoView {
 }
 
 /// The value of the `<input>` or `<select>` an event came from.
+/// The bytes at a URL relative to the page (same origin).
+async fn fetch_bytes(url: &str) -> Result<Vec<u8>, String> {
+    use wasm_bindgen::JsCast;
+    let window = web_sys::window().ok_or("no window")?;
+    let response = wasm_bindgen_futures::JsFuture::from(window.fetch_with_str(url))
+        .await
+        .map_err(|e| format!("{url}: {e:?}"))?;
+    let response: web_sys::Response = response.dyn_into().map_err(|_| "not a response")?;
+    if !response.ok() {
+        return Err(format!("{url}: HTTP {}", response.status()));
+    }
+    let buffer = response.array_buffer().map_err(|e| format!("{url}: {e:?}"))?;
+    let buffer = wasm_bindgen_futures::JsFuture::from(buffer)
+        .await
+        .map_err(|e| format!("{url}: {e:?}"))?;
+    Ok(js_sys::Uint8Array::new(&buffer).to_vec())
+}
+
 pub fn target_value(ev: &web_sys::Event) -> String {
     ev.target()
         .and_then(|t| {

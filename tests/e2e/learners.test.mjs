@@ -1,0 +1,98 @@
+// Browser tests of every structure learner on the page: each runs to `done` in the worker on
+// Sachs and on a small synthetic set, and SDCD also on generated interventional data.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startSite } from './helpers.mjs';
+
+let site;
+before(async () => { site = await startSite(); });
+after(async () => {
+  assert.deepEqual(site.offOrigin, [], 'no request may leave the site\'s origin');
+  await site.close();
+});
+
+// Settings that keep a browser run short where a learner's defaults train for long.
+const QUICK = {
+  sdcd: { 'param-stage1-epochs': '200', 'param-stage2-epochs': '300' },
+};
+
+async function chooseLearner(app, id) {
+  await app.page.selectOption('[data-testid=algorithm]', id);
+  for (const [testid, value] of Object.entries(QUICK[id] || {})) {
+    await app.page.fill(`[data-testid=${testid}]`, value);
+    await app.page.dispatchEvent(`[data-testid=${testid}]`, 'change');
+  }
+}
+
+async function generate(app, settings) {
+  await app.page.click('[data-testid=example-synthetic-open]');
+  for (const [testid, value] of Object.entries(settings)) {
+    const el = app.page.locator(`[data-testid=${testid}]`);
+    if ((await el.evaluate((e) => e.tagName)) === 'SELECT') await el.selectOption(value);
+    else { await el.fill(value); await el.dispatchEvent('change'); }
+  }
+  await app.page.click('[data-testid=example-synthetic]');
+  await app.waitForPreview();
+}
+
+const LEARNERS = ['notears', 'sdcd'];
+
+for (const id of LEARNERS) {
+  test(`${id} runs to done on Sachs and on a small synthetic set`, async () => {
+    const app = await site.open();
+    await app.page.click('[data-testid=example-sachs]');
+    await app.waitForPreview();
+    await chooseLearner(app, id);
+    await app.run();
+    await app.waitForState('done', 300_000);
+    assert.equal(await app.page.locator('[data-testid=dag] [data-node]').count(), 11);
+    assert.ok(Number.isInteger(Number(await app.page.innerText('[data-testid=shd]'))));
+
+    await generate(app, { 'synthetic-d': '6', 'synthetic-n': '500', 'synthetic-seed': '3' });
+    await chooseLearner(app, id);
+    await app.run();
+    await app.waitForState('done', 300_000);
+    assert.equal(await app.page.locator('[data-testid=dag] [data-node]').count(), 6);
+    const shd = Number(await app.page.innerText('[data-testid=shd]'));
+    assert.ok(shd <= 6, `${id}: SHD ${shd} on an easy 6-node linear set`);
+    assert.deepEqual(app.errors, []);
+    await app.close();
+  });
+}
+
+test('SDCD learns from generated interventional data, with its target column chosen', async () => {
+  const app = await site.open();
+  await generate(app, {
+    'synthetic-d': '5', 'synthetic-n': '400', 'synthetic-seed': '2',
+    'synthetic-targets': 'X1, X3', 'synthetic-rows-per-intervention': '100',
+  });
+  assert.match(await app.page.innerText('[data-testid=shape]'), /600 rows × 6 columns/);
+  assert.equal(await app.page.inputValue('[data-testid=intervention-column]'), 'target');
+  await chooseLearner(app, 'sdcd');
+  await app.run();
+  await app.waitForState('done', 300_000);
+  assert.equal(await app.page.locator('[data-testid=dag] [data-node]').count(), 5);
+  assert.deepEqual(app.errors, []);
+  await app.close();
+});
+
+test('the full Sachs example is fetched from the site and keeps its intervention targets', async () => {
+  const app = await site.open();
+  await app.page.click('[data-testid=example-sachs-full]');
+  await app.waitForPreview();
+  assert.match(await app.page.innerText('[data-testid=shape]'), /7466 rows × 13 columns/);
+  assert.equal(await app.page.inputValue('[data-testid=intervention-column]'), 'target');
+  assert.equal(await app.page.isChecked('[data-testid=standardize]'), true);
+  assert.deepEqual(app.errors, []);
+  await app.close();
+});
+
+test('scale-free and nonlinear data are generated with notes on what they are', async () => {
+  const app = await site.open();
+  await generate(app, { 'synthetic-d': '12', 'synthetic-k': '4', 'synthetic-graph': 'scale-free', 'synthetic-mechanism': 'mlp', 'synthetic-noise': 'random' });
+  const text = await app.page.innerText('[data-testid=preview]');
+  assert.match(text, /scale-free/);
+  assert.match(text, /tanh network/);
+  assert.deepEqual(app.errors, []);
+  await app.close();
+});
