@@ -76,7 +76,13 @@ fn diagnostics_equal_arviz_on_every_case() {
         check(name, "ess_bulk", ess_bulk(&x), num(&c["ess_bulk"]), 1.0);
         check(name, "ess_tail", ess_tail(&x), num(&c["ess_tail"]), 1.0);
         check(name, "ess_mean", ess_mean(&x), num(&c["ess_mean"]), 1.0);
-        check(name, "mcse_mean", mcse_mean(&x), num(&c["mcse_mean"]), scale);
+        check(
+            name,
+            "mcse_mean",
+            mcse_mean(&x),
+            num(&c["mcse_mean"]),
+            scale,
+        );
         check(name, "mcse_sd", mcse_sd(&x), num(&c["mcse_sd"]), scale);
         check(
             name,
@@ -146,7 +152,13 @@ fn the_summary_table_equals_arviz_summary() {
         let case = format!("{name} summary");
         check(&case, "mean", p.mean, num(&want["mean"]), scale);
         check(&case, "sd", p.sd, num(&want["sd"]), scale);
-        check(&case, "mcse_mean", p.mcse_mean, num(&want["mcse_mean"]), scale);
+        check(
+            &case,
+            "mcse_mean",
+            p.mcse_mean,
+            num(&want["mcse_mean"]),
+            scale,
+        );
         check(&case, "mcse_sd", p.mcse_sd, num(&want["mcse_sd"]), scale);
         check(&case, "ess_bulk", p.ess_bulk, num(&want["ess_bulk"]), 1.0);
         check(&case, "ess_tail", p.ess_tail, num(&want["ess_tail"]), 1.0);
@@ -166,7 +178,13 @@ fn e_bfmi_equals_arviz_bfmi() {
     let energy = chains("energy.csv");
     assert_eq!(energy.len(), want.len());
     for (k, (e, w)) in energy.iter().zip(&want).enumerate() {
-        check("energy", &format!("chain {} E-BFMI", k + 1), e_bfmi(e), *w, 1.0);
+        check(
+            "energy",
+            &format!("chain {} E-BFMI", k + 1),
+            e_bfmi(e),
+            *w,
+            1.0,
+        );
     }
     // Two chains were built to explore the energy slowly.
     assert!(want.iter().filter(|&&b| b < 0.3).count() >= 2);

@@ -180,7 +180,9 @@ fn quantile_type7_mquantiles(s: &[f64], p: f64) -> f64 {
     if n == 1 {
         return s[0];
     }
-    let m = 1.0 + p * (1.0 - 1.0 - 1.0);
+    // SciPy's m = alphap + p·(1 − alphap − betap) with alphap = betap = 1, i.e. 1 + p·(−1),
+    // the same float as 1 − p.
+    let m = 1.0 - p;
     let aleph = n as f64 * p + m;
     let k = aleph.clamp(1.0, (n - 1) as f64).floor();
     let gamma = (aleph - k).clamp(0.0, 1.0);
@@ -284,7 +286,8 @@ fn ess_basic(d: &Draws) -> f64 {
         t += 2;
     }
     let total = size as f64;
-    let mut tau = -1.0 + 2.0 * rho[..end].iter().sum::<f64>() + rho.get(end).copied().unwrap_or(0.0);
+    let mut tau =
+        -1.0 + 2.0 * rho[..end].iter().sum::<f64>() + rho.get(end).copied().unwrap_or(0.0);
     tau = py_max(tau, 1.0 / total.log10());
     if rho.iter().any(|r| r.is_nan()) {
         return f64::NAN;
@@ -539,9 +542,18 @@ mod tests {
     fn quantiles_interpolate_like_numpy_and_scipy() {
         let s = [1.0, 2.0, 4.0, 8.0];
         // numpy.quantile([1, 2, 4, 8], [0, .05, .5, .95, 1]) = 1, 1.15, 3, 7.4, 8.
-        for (p, want) in [(0.0, 1.0), (0.05, 1.15), (0.5, 3.0), (0.95, 7.4), (1.0, 8.0)] {
+        for (p, want) in [
+            (0.0, 1.0),
+            (0.05, 1.15),
+            (0.5, 3.0),
+            (0.95, 7.4),
+            (1.0, 8.0),
+        ] {
             assert!((quantile_numpy_linear(&s, p) - want).abs() < 1e-12, "{p}");
-            assert!((quantile_type7_mquantiles(&s, p) - want).abs() < 1e-12, "{p}");
+            assert!(
+                (quantile_type7_mquantiles(&s, p) - want).abs() < 1e-12,
+                "{p}"
+            );
         }
         assert_eq!(median_sorted(&s), 3.0);
         assert_eq!(median_sorted(&[1.0, 5.0, 9.0]), 5.0);
@@ -549,7 +561,10 @@ mod tests {
 
     #[test]
     fn split_drops_the_middle_draw_of_odd_chains() {
-        let d = Draws::new(&[vec![1.0, 2.0, 3.0, 4.0, 5.0], vec![6.0, 7.0, 8.0, 9.0, 10.0]]);
+        let d = Draws::new(&[
+            vec![1.0, 2.0, 3.0, 4.0, 5.0],
+            vec![6.0, 7.0, 8.0, 9.0, 10.0],
+        ]);
         let s = d.split();
         assert_eq!((s.n_chains, s.n_draws), (4, 2));
         assert_eq!(s.values, vec![1.0, 2.0, 6.0, 7.0, 4.0, 5.0, 9.0, 10.0]);

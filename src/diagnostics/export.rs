@@ -71,7 +71,8 @@ pub fn draws_csv(traces: &[Trace]) -> String {
 
 /// The summary table: `param,mean,sd,mcse_mean,mcse_sd,q5,q50,q95,ess_bulk,ess_tail,rhat`.
 pub fn summary_csv(summary: &Summary) -> String {
-    let mut out = String::from("param,mean,sd,mcse_mean,mcse_sd,q5,q50,q95,ess_bulk,ess_tail,rhat\n");
+    let mut out =
+        String::from("param,mean,sd,mcse_mean,mcse_sd,q5,q50,q95,ess_bulk,ess_tail,rhat\n");
     for p in &summary.params {
         out.push_str(&cell(&p.name));
         for x in [

@@ -38,7 +38,11 @@ pub struct Warning {
 /// A number the way the warnings print it: 3 significant digits, no exponent for usual sizes.
 fn show(x: f64) -> String {
     if !x.is_finite() {
-        return if x.is_nan() { "—".into() } else { "∞".into() };
+        return if x.is_nan() {
+            "—".into()
+        } else {
+            "∞".into()
+        };
     }
     let a = x.abs();
     if a >= 100.0 {
@@ -89,7 +93,7 @@ pub fn warnings(summary: &Summary, sampler: Option<&SamplerSummary>) -> Vec<Warn
         param_warnings(summary, p, &mut out);
     }
     // Stable: keeps run-wide first and parameter order within a severity.
-    out.sort_by(|a, b| b.severity.cmp(&a.severity));
+    out.sort_by_key(|w| std::cmp::Reverse(w.severity));
     out
 }
 
@@ -103,20 +107,21 @@ fn sampler_warnings(s: &SamplerSummary, out: &mut Vec<Warning>) {
         } else {
             format!("{n_div} divergent transitions")
         };
-        let (param, text) = match &s.hotspot {
-            Some(h) if h.at_low_values() && h.positive => (
-                Some(h.param.clone()),
-                format!(
-                    "{p}: {transitions} ({share} of draws) — they sit at the lowest values of \
+        let (param, text) =
+            match &s.hotspot {
+                Some(h) if h.at_low_values() && h.positive => (
+                    Some(h.param.clone()),
+                    format!(
+                        "{p}: {transitions} ({share} of draws) — they sit at the lowest values of \
                      {p}, where the posterior narrows into a funnel the sampler cannot follow, \
                      so the estimates are biased. Try the non-centered parameterization, or \
                      raise the target acceptance (e.g. to 0.95).",
-                    p = h.param
+                        p = h.param
+                    ),
                 ),
-            ),
-            Some(h) => (
-                Some(h.param.clone()),
-                format!(
+                Some(h) => (
+                    Some(h.param.clone()),
+                    format!(
                     "{p}: {transitions} ({share} of draws) — they cluster at the {side} values \
                      of {p}, where the posterior curves more sharply than the step size allows, \
                      so the estimates are biased. Raise the target acceptance (e.g. to 0.95), \
@@ -125,17 +130,17 @@ fn sampler_warnings(s: &SamplerSummary, out: &mut Vec<Warning>) {
                     p = h.param,
                     side = if h.at_low_values() { "lowest" } else { "highest" },
                 ),
-            ),
-            None => (
-                None,
-                format!(
+                ),
+                None => (
+                    None,
+                    format!(
                     "{transitions} after warm-up ({share} of draws): the sampler met curvature \
                      it could not follow, so the estimates may be biased. Raise the target \
                      acceptance (e.g. to 0.95); if divergences remain, reparameterize the model \
                      (e.g. the non-centered form of a hierarchical model)."
                 ),
-            ),
-        };
+                ),
+            };
         out.push(Warning {
             param,
             severity: Severity::Error,
@@ -376,7 +381,9 @@ mod tests {
         let bfmi = w.iter().find(|w| w.text.contains("E-BFMI")).unwrap();
         assert!(bfmi.text.starts_with("chains 2 and 4: E-BFMI 0.21, 0.25"));
         let plain = warnings(&summary(vec![]), Some(&sampler(1, None)));
-        assert!(plain[0].text.starts_with("1 divergent transition after warm-up"));
+        assert!(plain[0]
+            .text
+            .starts_with("1 divergent transition after warm-up"));
         assert!(plain[0].param.is_none());
     }
 
@@ -398,7 +405,9 @@ mod tests {
         assert_eq!(find("b").next().unwrap().severity, Severity::Error);
         assert_eq!(w[0].param.as_deref(), Some("b"));
         let c = find("c").next().unwrap();
-        assert!(c.text.contains("bulk ESS is 120, below 400 (100 per chain × 4 chains)"));
+        assert!(c
+            .text
+            .contains("bulk ESS is 120, below 400 (100 per chain × 4 chains)"));
         assert!(c.text.contains("mean and median"));
         assert!(find("d").next().unwrap().text.contains("tail ESS is 90.0"));
         let e = find("e").next().unwrap();
@@ -414,8 +423,12 @@ mod tests {
         broken.mean = f64::NAN;
         let w = warnings(&summary(vec![constant, broken]), None);
         assert_eq!(w.len(), 2);
-        assert!(w.iter().any(|w| w.severity == Severity::Info && w.text.contains("same value")));
-        assert!(w.iter().any(|w| w.severity == Severity::Error && w.text.contains("NaN")));
+        assert!(w
+            .iter()
+            .any(|w| w.severity == Severity::Info && w.text.contains("same value")));
+        assert!(w
+            .iter()
+            .any(|w| w.severity == Severity::Error && w.text.contains("NaN")));
         let mut one = summary(vec![row("m", f64::NAN, 900.0, 900.0)]);
         one.n_chains = 1;
         let w = warnings(&one, None);
