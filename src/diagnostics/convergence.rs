@@ -174,7 +174,7 @@ fn median_sorted(s: &[f64]) -> f64 {
 /// same float.
 fn quantile_type7_mquantiles(s: &[f64], p: f64) -> f64 {
     let n = s.len();
-    if n == 0 {
+    if n == 0 || !(0.0..=1.0).contains(&p) {
         return f64::NAN;
     }
     if n == 1 {
@@ -194,7 +194,7 @@ fn quantile_type7_mquantiles(s: &[f64], p: f64) -> f64 {
 /// intervals; numpy interpolates from the nearer end.
 fn quantile_numpy_linear(s: &[f64], p: f64) -> f64 {
     let n = s.len();
-    if n == 0 || p.is_nan() {
+    if n == 0 || !(0.0..=1.0).contains(&p) {
         return f64::NAN;
     }
     let virtual_index = (n - 1) as f64 * p;
@@ -329,7 +329,7 @@ pub fn ess_bulk<C: AsRef<[f64]>>(chains: &[C]) -> f64 {
 }
 
 /// ESS of the indicator I(x ≤ q_prob), q by type-7 interpolation (ArviZ
-/// `ess(method="quantile")`).
+/// `ess(method="quantile")`). NaN for `prob` outside [0, 1].
 pub fn ess_quantile<C: AsRef<[f64]>>(chains: &[C], prob: f64) -> f64 {
     let d = Draws::new(chains);
     if !d.valid(1, 4) {
@@ -395,10 +395,10 @@ fn mcse_sd_from(sq: &Draws, evar: f64, ess: f64) -> f64 {
 
 /// MCSE of the `prob` quantile: half the width of the draws between the 15.9% and 84.1%
 /// points of the Beta(ESS·p + 1, ESS·(1 − p) + 1) posterior of the quantile's rank (ArviZ
-/// `mcse(method="quantile")`).
+/// `mcse(method="quantile")`). NaN for `prob` outside [0, 1].
 pub fn mcse_quantile<C: AsRef<[f64]>>(chains: &[C], prob: f64) -> f64 {
     let d = Draws::new(chains);
-    if !d.valid(1, 4) || prob.is_nan() {
+    if !d.valid(1, 4) || !(0.0..=1.0).contains(&prob) {
         return f64::NAN;
     }
     let sorted = d.sorted();
@@ -420,7 +420,7 @@ pub fn mcse_quantile<C: AsRef<[f64]>>(chains: &[C], prob: f64) -> f64 {
 }
 
 /// Quantile of the pooled draws by numpy's default linear interpolation (Hyndman & Fan type 7),
-/// as in ArviZ's summary intervals. NaN if any draw is NaN.
+/// as in ArviZ's summary intervals. NaN if any draw is NaN or `prob` is outside [0, 1].
 pub fn quantile<C: AsRef<[f64]>>(chains: &[C], prob: f64) -> f64 {
     let d = Draws::new(chains);
     if d.has_nan() {
@@ -677,6 +677,39 @@ mod tests {
             let s = (2 * (n / 2) * 2) as f64;
             for ess in [ess_bulk(&chains), ess_mean(&chains), ess_tail(&chains)] {
                 prop_assert!(ess > 0.0 && ess <= s * s.log10() + 1e-9, "{ess} of {s}");
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(1000))]
+
+        #[test]
+        fn nothing_panics_on_any_input(
+            chains in prop::collection::vec(
+                prop::collection::vec(
+                    prop_oneof![
+                        4 => -1e6..1e6f64,
+                        1 => Just(f64::NAN),
+                        1 => Just(f64::INFINITY),
+                        1 => Just(f64::NEG_INFINITY),
+                        1 => Just(0.0),
+                        1 => Just(-0.0),
+                        1 => Just(1e-300),
+                        1 => Just(f64::MAX),
+                    ],
+                    0..12,
+                ),
+                0..5,
+            ),
+            prob in prop_oneof![0.0..=1.0f64, Just(f64::NAN), Just(-0.5), Just(1.5), Just(f64::INFINITY)],
+        ) {
+            let _ = (rhat(&chains), ess_bulk(&chains), ess_tail(&chains), ess_mean(&chains));
+            let _ = (mcse_mean(&chains), mcse_sd(&chains), mcse_quantile(&chains, prob));
+            let _ = (ess_quantile(&chains, prob), quantile(&chains, prob));
+            let _ = summary_stats(&Draws::new(&chains));
+            for c in &chains {
+                let _ = e_bfmi(c);
             }
         }
     }
