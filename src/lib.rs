@@ -7,6 +7,7 @@
 //! - [`linalg`]: the few dense matrix routines the learners need (matrix exponential).
 //! - [`optim`]: numerical optimizers (bound-constrained L-BFGS) as steppable state machines.
 //! - [`bayes`]: models as log densities, samplers and variational inference.
+//! - [`diagnostics`]: MCMC diagnostics as ArviZ (R-hat, ESS, MCSE), summary table, warnings, CSV.
 //! - [`causal`]: the structure learners (NOTEARS) behind the steppable [`run`] contract.
 //! - [`metrics`]: SHD, precision, recall and F1 against a known graph.
 //! - [`viz`]: pure plot math (layered DAG layout).
@@ -20,6 +21,7 @@
 pub mod bayes;
 pub mod causal;
 pub mod data;
+pub mod diagnostics;
 pub mod graph;
 pub mod jobs;
 pub mod linalg;
