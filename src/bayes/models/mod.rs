@@ -662,6 +662,72 @@ mod tests {
         }
     }
 
+    fn any_f64() -> impl Strategy<Value = f64> {
+        prop_oneof![
+            -10.0f64..10.0,
+            Just(0.0),
+            Just(-1.0),
+            Just(f64::NAN),
+            Just(f64::INFINITY),
+            Just(1e-300),
+            Just(1e300),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// Whatever the settings, building either fails with an error or gives a model whose
+        /// evaluation at the origin is finite or a recoverable failure.
+        #[test]
+        fn any_settings_build_or_fail_cleanly(
+            a in any_f64(), b in any_f64(), c in any_f64(), d in any_f64(),
+            k in 0u64..40, n in 0u64..40, rows in 0usize..5,
+        ) {
+            let data = toy();
+            let short = Dataset::new(
+                vec!["x1".into(), "b".into()],
+                vec![data.columns[0][..rows].to_vec(), data.columns[3][..rows].to_vec()],
+            ).unwrap();
+            let specs = [
+                ModelSpec::BetaBinomial(BetaBinomialSettings { heads: k, flips: n, prior_a: a, prior_b: b }),
+                ModelSpec::NormalNormal(NormalNormalSettings {
+                    values: vec![a; rows], sigma: b, prior_mean: c, prior_sd: d, column: None,
+                }),
+                ModelSpec::LinearRegression(LinearRegressionSettings {
+                    outcome: "b".into(), predictors: vec!["x1".into()], standardize: k % 2 == 0,
+                    intercept_prior_mean: a, intercept_prior_sd: b, coef_prior_sd: c,
+                    sigma_prior_rate: d,
+                }),
+                ModelSpec::LogisticRegression(LogisticRegressionSettings {
+                    outcome: "b".into(), predictors: vec!["x1".into()], standardize: k % 2 == 0,
+                    intercept_prior_mean: a, intercept_prior_sd: b, coef_prior_sd: c,
+                }),
+                ModelSpec::EightSchoolsCentered(EightSchoolsSettings {
+                    mu_prior_mean: a, mu_prior_sd: b, tau_prior_scale: c,
+                }),
+                ModelSpec::Mixture1d(MixtureSettings {
+                    data: MixtureData::Generated {
+                        n: rows * 10, mean1: a, sd1: b, mean2: c, sd2: d, weight: 0.5, seed: k,
+                    },
+                    mu_prior_mean: a, mu_prior_sd: b, sigma_prior_scale: c,
+                    weight_prior_concentration: d,
+                }),
+                ModelSpec::Normal2d(Normal2dSettings { rho: a }),
+            ];
+            for spec in specs {
+                for data in [Some(&short), Some(&data), None] {
+                    let Ok(m) = spec.build(data) else { continue };
+                    match m.logp(&vec![0.0; m.dim()]) {
+                        Ok(lp) => prop_assert!(lp.is_finite(), "{}: {lp}", spec.id()),
+                        Err(e) => prop_assert!(e.is_recoverable(), "{}: {e}", spec.id()),
+                    }
+                    let _ = spec.exact_reference(data);
+                }
+            }
+        }
+    }
+
     #[test]
     fn logp_is_finite_at_the_origin_and_wrong_sizes_are_fatal() {
         for (id, m) in all_models() {

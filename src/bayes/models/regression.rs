@@ -483,9 +483,7 @@ pub(crate) mod tests {
         .unwrap();
         let e = LinearRegression::new(&linear("a", &["b", "c"]), Some(&tiny)).unwrap_err();
         assert!(matches!(e, ModelError::TooFewRows { rows: 3, .. }), "{e}");
-        for e in [e] {
-            assert!(!e.title().is_empty() && !e.hint().is_empty());
-        }
+        assert!(!e.title().is_empty() && !e.hint().is_empty());
     }
 
     #[test]
