@@ -260,6 +260,115 @@ impl ModelSpec {
         })
     }
 
+    /// The model written out with this spec's numbers and column names filled in (the
+    /// catalogue's [`ModelInfo::math`] has the symbols), so the page can show the priors in
+    /// force: e.g. "k ~ Binomial(20, θ),  k = 7\nθ ~ Beta(2, 2)".
+    pub fn math_with_settings(&self) -> String {
+        fn predictor_sum(predictors: &[String]) -> String {
+            predictors
+                .iter()
+                .map(|p| format!(" + β[{p}]·{p}ᵢ"))
+                .collect::<String>()
+        }
+        fn slopes(predictors: &[String], sd: f64) -> String {
+            if predictors.is_empty() {
+                String::new()
+            } else {
+                let names: Vec<String> = predictors.iter().map(|p| format!("β[{p}]")).collect();
+                format!("\n{} ~ Normal(0, {sd})", names.join(", "))
+            }
+        }
+        let or_y = |s: &str| {
+            if s.is_empty() {
+                "y".to_string()
+            } else {
+                s.to_string()
+            }
+        };
+        match self {
+            ModelSpec::BetaBinomial(s) => {
+                let post = s.exact();
+                let (a, b) = match post {
+                    ExactPosterior::Beta { alpha, beta } => (alpha, beta),
+                    ExactPosterior::Normal { .. } => (f64::NAN, f64::NAN),
+                };
+                format!(
+                    "k ~ Binomial({}, θ),  k = {}\nθ ~ Beta({}, {})\nposterior: θ | k ~ Beta({a}, {b})",
+                    s.flips, s.heads, s.prior_a, s.prior_b
+                )
+            }
+            ModelSpec::NormalNormal(s) => {
+                let data = match &s.column {
+                    Some(c) => format!("yᵢ = column \"{c}\""),
+                    None => format!("{} built-in values", s.values.len()),
+                };
+                format!(
+                    "yᵢ ~ Normal(μ, {}),  {data}\nμ ~ Normal({}, {})",
+                    s.sigma, s.prior_mean, s.prior_sd
+                )
+            }
+            ModelSpec::LinearRegression(s) => format!(
+                "{}ᵢ ~ Normal(α{}, σ)\nα ~ Normal({}, {}){}\nσ ~ Exponential({}){}",
+                or_y(&s.outcome),
+                predictor_sum(&s.predictors),
+                s.intercept_prior_mean,
+                s.intercept_prior_sd,
+                slopes(&s.predictors, s.coef_prior_sd),
+                s.sigma_prior_rate,
+                if s.standardize {
+                    "\n(outcome and predictors standardized to mean 0, sd 1)"
+                } else {
+                    ""
+                }
+            ),
+            ModelSpec::LogisticRegression(s) => format!(
+                "{}ᵢ ~ Bernoulli(pᵢ)\nlogit(pᵢ) = α{}\nα ~ Normal({}, {}){}{}",
+                or_y(&s.outcome),
+                predictor_sum(&s.predictors),
+                s.intercept_prior_mean,
+                s.intercept_prior_sd,
+                slopes(&s.predictors, s.coef_prior_sd),
+                if s.standardize {
+                    "\n(predictors standardized to mean 0, sd 1)"
+                } else {
+                    ""
+                }
+            ),
+            ModelSpec::EightSchoolsCentered(s) => format!(
+                "yⱼ ~ Normal(θⱼ, σⱼ),  j = 1…8\nθⱼ ~ Normal(μ, τ)\nμ ~ Normal({}, {})\n\
+                 τ ~ Half-Cauchy(0, {})",
+                s.mu_prior_mean, s.mu_prior_sd, s.tau_prior_scale
+            ),
+            ModelSpec::EightSchoolsNoncentered(s) => format!(
+                "yⱼ ~ Normal(θⱼ, σⱼ),  j = 1…8\nθⱼ = μ + τ·ηⱼ\nηⱼ ~ Normal(0, 1)\n\
+                 μ ~ Normal({}, {})\nτ ~ Half-Cauchy(0, {})",
+                s.mu_prior_mean, s.mu_prior_sd, s.tau_prior_scale
+            ),
+            ModelSpec::Mixture1d(s) => {
+                let data = match &s.data {
+                    MixtureData::Column { name } => format!("column \"{name}\""),
+                    MixtureData::Generated { n, .. } => format!("{n} generated values"),
+                };
+                format!(
+                    "yᵢ ~ w·Normal(μ₁, σ₁) + (1 − w)·Normal(μ₂, σ₂),  yᵢ = {data}\n\
+                     μ₁, μ₂ ~ Normal({}, {}),  μ₁ < μ₂\nσₖ ~ Half-Normal(0, {})\nw ~ Beta({c}, {c})",
+                    s.mu_prior_mean,
+                    s.mu_prior_sd,
+                    s.sigma_prior_scale,
+                    c = s.weight_prior_concentration
+                )
+            }
+            ModelSpec::Normal2d(s) => {
+                format!("(x, y) ~ Normal((0, 0), [[1, {r}], [{r}, 1]])", r = s.rho)
+            }
+            ModelSpec::Banana
+            | ModelSpec::Donut
+            | ModelSpec::Funnel
+            | ModelSpec::Multimodal
+            | ModelSpec::Squiggle => self.info().math.to_string(),
+        }
+    }
+
     /// The log density, with the data's named columns looked up in `data`. Data-bound models
     /// fail with [`ModelError::NoData`] without it; the others ignore it.
     pub fn build(&self, data: Option<&Dataset>) -> Result<Box<dyn LogDensity>, ModelError> {
@@ -765,6 +874,23 @@ mod tests {
             assert_eq!(bare, spec);
             assert_eq!(spec.build(None).is_err(), info.needs_data, "{}", info.id);
         }
+        assert!(ModelSpec::default_for("beta-binomial")
+            .unwrap()
+            .math_with_settings()
+            .starts_with(
+                "k ~ Binomial(20, θ),  k = 7\nθ ~ Beta(2, 2)\nposterior: θ | k ~ Beta(9, 15)"
+            ));
+        let lin = ModelSpec::LinearRegression(LinearRegressionSettings {
+            outcome: "y".into(),
+            predictors: vec!["x1".into(), "x2".into()],
+            ..Default::default()
+        });
+        assert_eq!(
+            lin.math_with_settings(),
+            "yᵢ ~ Normal(α + β[x1]·x1ᵢ + β[x2]·x2ᵢ, σ)\nα ~ Normal(0, 2.5)\n\
+             β[x1], β[x2] ~ Normal(0, 2.5)\nσ ~ Exponential(1)\n\
+             (outcome and predictors standardized to mean 0, sd 1)"
+        );
         ids.sort_unstable();
         let n = ids.len();
         ids.dedup();
