@@ -383,22 +383,42 @@ impl ModelSpec {
             ModelSpec::EightSchoolsCentered(s) => Box::new(EightSchoolsCentered::new(s)?),
             ModelSpec::EightSchoolsNoncentered(s) => Box::new(EightSchoolsNoncentered::new(s)?),
             ModelSpec::Mixture1d(s) => Box::new(Mixture1d::new(s, data)?),
-            ModelSpec::Banana => Box::new(Target2d::Banana),
-            ModelSpec::Donut => Box::new(Target2d::Donut),
-            ModelSpec::Funnel => Box::new(Target2d::Funnel),
-            ModelSpec::Multimodal => Box::new(Target2d::Multimodal),
-            ModelSpec::Squiggle => Box::new(Target2d::Squiggle),
-            ModelSpec::Normal2d(s) => {
-                if !(s.rho > -1.0 && s.rho < 1.0) {
+            ModelSpec::Banana
+            | ModelSpec::Donut
+            | ModelSpec::Funnel
+            | ModelSpec::Multimodal
+            | ModelSpec::Squiggle
+            | ModelSpec::Normal2d(_) => match self.target2d() {
+                Some(t) => Box::new(t),
+                None => {
+                    let rho = match self {
+                        ModelSpec::Normal2d(s) => s.rho,
+                        _ => f64::NAN,
+                    };
                     return Err(ModelError::InvalidSetting {
                         name: "the correlation ρ",
-                        value: s.rho.to_string(),
+                        value: rho.to_string(),
                         allowed: "strictly between −1 and 1, e.g. 0.9",
                     });
                 }
-                Box::new(Target2d::Normal2d { rho: s.rho })
-            }
+            },
         })
+    }
+
+    /// The 2D teaching target this spec names, if it is one (for the Learn gallery, which
+    /// also wants [`Target2d::view_box`]).
+    pub fn target2d(&self) -> Option<Target2d> {
+        match self {
+            ModelSpec::Banana => Some(Target2d::Banana),
+            ModelSpec::Donut => Some(Target2d::Donut),
+            ModelSpec::Funnel => Some(Target2d::Funnel),
+            ModelSpec::Multimodal => Some(Target2d::Multimodal),
+            ModelSpec::Squiggle => Some(Target2d::Squiggle),
+            ModelSpec::Normal2d(s) if s.rho > -1.0 && s.rho < 1.0 => {
+                Some(Target2d::Normal2d { rho: s.rho })
+            }
+            _ => None,
+        }
     }
 
     /// The regression models as [`PosteriorPredictive`] (for y_rep); `None` for the others.
