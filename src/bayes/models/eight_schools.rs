@@ -7,8 +7,8 @@ use serde::{Deserialize, Serialize};
 use super::{check_point, finish, ModelError};
 use crate::bayes::{LogDensity, LogpError};
 
-/// Estimated coaching effects y_j and their standard errors σ_j (Rubin 1981, Table 2; as in
-/// BDA3 Table 5.2).
+/// Estimated coaching effects y_j and their standard errors σ_j (Rubin 1981; as tabulated in
+/// Gelman et al., BDA3 Table 5.2).
 pub const EIGHT_SCHOOLS_Y: [f64; 8] = [28.0, 8.0, -3.0, 7.0, -1.0, 1.0, 18.0, 12.0];
 pub const EIGHT_SCHOOLS_SIGMA: [f64; 8] = [15.0, 10.0, 16.0, 11.0, 9.0, 11.0, 10.0, 18.0];
 
@@ -250,7 +250,7 @@ mod tests {
 
     #[test]
     fn quadrature_reproduces_the_reference_moments() {
-        // The reference: μ 4.40 ± 3.32, τ 3.60 ± 3.22 (posteriordb's reference draws).
+        // The reference values: μ 4.40 ± 3.32, τ 3.60 ± 3.22.
         let [(m, ms), (t, ts)] = quadrature();
         assert!((m - 4.40).abs() < 0.02, "mu mean {m}");
         assert!((ms - 3.32).abs() < 0.02, "mu sd {ms}");

@@ -63,8 +63,8 @@ pub struct MixtureSettings {
 
 impl Default for MixtureSettings {
     /// Weakly informative for data on a unit-ish scale: Normal(0, 5) means, Half-Normal(0, 2.5)
-    /// sds, and Beta(2, 2) on the weight, which keeps a component from emptying out
-    /// (Gelman et al., BDA3 §22.4 recommend such a weak pull away from 0 and 1).
+    /// sds, and Beta(2, 2) on the weight, a gentle pull away from 0 and 1 so that neither
+    /// component empties out.
     fn default() -> Self {
         MixtureSettings {
             data: MixtureData::default(),

@@ -27,7 +27,7 @@ pub struct LinearRegressionSettings {
 }
 
 impl Default for LinearRegressionSettings {
-    /// rstanarm's default priors for a Gaussian GLM (intercept Normal(ȳ, 2.5·sd(y)), slopes
+    /// rstanarm's default priors for a Gaussian GLM (its "Prior distributions" vignette) (intercept Normal(ȳ, 2.5·sd(y)), slopes
     /// Normal(0, 2.5·sd(y)/sd(x)), σ ~ Exponential(1/sd(y))), which on standardized data
     /// become Normal(0, 2.5), Normal(0, 2.5) and Exponential(1).
     fn default() -> Self {

@@ -11,12 +11,12 @@ use crate::bayes::{LogDensity, LogpError};
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Target2d {
     /// Twisted Gaussian (Haario, Saksman & Tamminen 1999, "Adaptive proposal distribution for
-    /// random walk Metropolis", test density π₂, with their σ₁ = 10 shrunk to 2 so it fits
+    /// random walk Metropolis", Comput. Statist. 14; their σ₁ = 10 shrunk to 2 so it fits
     /// the plot): x ~ Normal(0, 2²), y | x ~ Normal(b(x² − 4), 1), b = 0.25.
     Banana,
     /// A ring: log p = −(r − 2.5)² / (2·0.2²), r = √(x² + y²). No source beyond the gallery.
     Donut,
-    /// Neal's funnel (Neal 2003, "Slice sampling", Ann. Statist. §8), in two dimensions:
+    /// Neal's funnel (Neal 2003, "Slice sampling", Ann. Statist. 31), in two dimensions:
     /// v ~ Normal(0, 3²), x | v ~ Normal(0, e^{v/2}) (variance eᵛ).
     Funnel,
     /// An equal mixture of three Normal(c_k, 0.6²·I) with centres (−2, −1), (2, −1), (0, 2).
