@@ -4,6 +4,7 @@
 //! Every model implements [`LogDensity`]; every method only ever sees that trait.
 
 pub mod mcmc;
+pub mod models;
 pub mod vi;
 
 use thiserror::Error;
