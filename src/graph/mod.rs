@@ -6,6 +6,9 @@ use nalgebra::DMatrix;
 use serde::{Deserialize, Serialize};
 
 pub mod export;
+pub mod pdag;
+
+pub use pdag::Pdag;
 
 /// A directed graph on `n_nodes` nodes stored as a dense adjacency matrix (small d: ≤ a few
 /// hundred nodes), so edge queries are O(1) and comparisons with a truth are simple.
