@@ -9,6 +9,8 @@ use crate::run::{Progress, StepOutcome, StopReason};
 pub mod catalog;
 pub mod knowledge;
 pub mod notears;
+pub mod pc;
+pub mod score;
 pub mod sdcd;
 
 pub use knowledge::Knowledge;
