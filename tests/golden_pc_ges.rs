@@ -51,6 +51,12 @@ fn read_knowledge(name: &str) -> Knowledge {
         match parts[0] {
             "forbidden" => k.forbidden.push(edge),
             "required" => k.required.push(edge),
+            "tier" => {
+                if k.tiers.len() <= edge.0 {
+                    k.tiers.resize(edge.0 + 1, 0);
+                }
+                k.tiers[edge.0] = edge.1;
+            }
             other => panic!("unknown line {other}"),
         }
     }
@@ -123,18 +129,35 @@ fn pc_sachs() {
     pc_case("sachs");
 }
 
-#[test]
-fn pc_er10_with_knowledge() {
-    let x = data_of("er10");
-    let k = read_knowledge("er10_knowledge.txt");
+fn pc_knowledge_case(tag: &str) {
+    let x = data_of(tag);
+    let k = read_knowledge(&format!("{tag}_knowledge.txt"));
     let mut pc = Pc::new(&x, PcParams::default(), &k).unwrap();
     let ours = finish(&mut pc);
-    check(
-        "er10+knowledge",
-        "pc",
-        &ours,
-        &read_pdag("er10_pc_knowledge.csv"),
-    );
+    let reference = read_pdag(&format!("{tag}_pc_knowledge.csv"));
+    // The knowledge must matter, or this case tests nothing beyond the plain one.
+    assert_ne!(reference, read_pdag(&format!("{tag}_pc.csv")));
+    check(&format!("{tag}+knowledge"), "pc", &ours, &reference);
+}
+
+#[test]
+fn pc_er10_with_forbidden_and_required_edges() {
+    pc_knowledge_case("er10");
+}
+
+#[test]
+fn pc_er15_with_tiers() {
+    pc_knowledge_case("er15");
+}
+
+#[test]
+fn pc_er12_dense() {
+    pc_case("er12d4");
+}
+
+#[test]
+fn ges_er12_dense() {
+    ges_case("er12d4");
 }
 
 #[test]

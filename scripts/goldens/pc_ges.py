@@ -83,6 +83,8 @@ def run_reference(tag, x, timings, knowledge=None):
             bk.add_forbidden_by_node(nodes[a], nodes[b])
         for a, b in knowledge["required"]:
             bk.add_required_by_node(nodes[a], nodes[b])
+        for node, tier in enumerate(knowledge.get("tiers", [])):
+            bk.add_node_to_tier(nodes[node], tier)
         cg = pc(x, 0.05, "fisherz", stable=True, uc_rule=0, uc_priority=2,
                 background_knowledge=bk, show_progress=False)
         save_matrix(f"{tag}_pc_knowledge.csv", to_two_way(cg.G.graph))
@@ -91,14 +93,22 @@ def run_reference(tag, x, timings, knowledge=None):
                 f.write(f"forbidden {a} {b}\n")
             for a, b in knowledge["required"]:
                 f.write(f"required {a} {b}\n")
+            for node, tier in enumerate(knowledge.get("tiers", [])):
+                f.write(f"tier {node} {tier}\n")
 
 
 def main():
     timings = []
-    specs = [("er8", 8, 500, 101), ("er10", 10, 1000, 202), ("er15", 15, 700, 303)]
-    for tag, d, n, seed in specs:
+    specs = [
+        ("er8", 8, 500, 101, 2.0),
+        ("er10", 10, 1000, 202, 2.0),
+        ("er15", 15, 700, 303, 2.0),
+        # Denser (ER4) with fewer rows: more conflicting colliders and larger operator sets.
+        ("er12d4", 12, 400, 404, 4.0),
+    ]
+    for tag, d, n, seed, degree in specs:
         rng = np.random.default_rng(seed)
-        w, order = er_dag(rng, d, 2.0)
+        w, order = er_dag(rng, d, degree)
         x = sample(rng, w, order, n)
         path = os.path.join(OUT, f"{tag}_data.csv")
         pd.DataFrame(x, columns=[f"X{j + 1}" for j in range(d)]).to_csv(
@@ -113,6 +123,12 @@ def main():
                 "forbidden": [edges[0], edges[0][::-1], edges[1], edges[1][::-1], edges[2][::-1]],
                 "required": [edges[3]],
             }
+        if tag == "er15":
+            # Three tiers along the true causal order (so the truth obeys them).
+            tiers = [0] * d
+            for pos, node in enumerate(order):
+                tiers[node] = 3 * pos // d
+            knowledge = {"forbidden": [], "required": [], "tiers": tiers}
         run_reference(tag, x, timings, knowledge)
     # Sachs et al. (2005), observational rows only, unstandardized (Fisher z and BIC score
     # differences are scale-invariant, so standardizing would not change the graphs).
