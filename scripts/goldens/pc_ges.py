@@ -3,8 +3,10 @@ Sachs observational data.
 
 Run from the repository root in a venv with the reference installed:
     python -m venv venv && venv/bin/pip install causal-learn==0.1.4.8 pandas
-    venv/bin/python scripts/goldens/pc_ges.py
-Writes tests/data/pc_ges/*.csv and timings.txt (well under a minute).
+    venv/bin/python scripts/goldens/pc_ges.py [--no-d50]
+Writes tests/data/pc_ges/*.csv and timings.txt (under a minute, plus a release build of the
+`probe_pc_ges` example for the d = 50 case, whose data come from Causeway's own seeded
+generator so that only the reference CPDAGs need to be stored).
 
 Each dataset is written with 6 significant digits and READ BACK before the reference runs, so
 the Rust tests and the reference see exactly the same numbers. CPDAGs are d x d 0/1 matrices in
@@ -12,6 +14,9 @@ Causeway's two-way convention: m[i][j] = 1 for i -> j and for i -- j (both m[i][
 """
 
 import os
+import subprocess
+import sys
+import tempfile
 import time
 
 import numpy as np
@@ -134,6 +139,15 @@ def main():
     # differences are scale-invariant, so standardizing would not change the graphs).
     sachs = pd.read_csv(os.path.join(ROOT, "static", "data", "sachs_observational.csv"))
     run_reference("sachs", sachs.to_numpy(dtype=float), timings)
+    if "--no-d50" not in sys.argv:
+        # d = 50, n = 1000: src/data/synthetic.rs with seed 5 (ER2), written by the probe with
+        # shortest round-trip formatting, so the test can regenerate the same numbers.
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "er50.csv")
+            subprocess.run(["cargo", "run", "--release", "--quiet", "--example", "probe_pc_ges",
+                            "--", "50", "1000", "5", "--write", path], check=True, cwd=ROOT)
+            x = pd.read_csv(path).to_numpy(dtype=float)
+        run_reference("er50", x, timings)
     with open(os.path.join(OUT, "timings.txt"), "w") as f:
         f.write(f"causal-learn {causallearn.__version__ if hasattr(causallearn, '__version__') else '0.1.4.8'}, "
                 f"numpy {np.__version__}, single process on a shared 2-core machine\n")
