@@ -36,7 +36,12 @@ fn drive(name: &str, learner: &mut dyn Learner, truth: &Pdag, t_new: f64, dump: 
     if let Some(path) = dump {
         let rows: Vec<String> = w
             .row_iter()
-            .map(|r| r.iter().map(|&v| format!("{}", (v != 0.0) as u8)).collect::<Vec<_>>().join(","))
+            .map(|r| {
+                r.iter()
+                    .map(|&v| format!("{}", (v != 0.0) as u8))
+                    .collect::<Vec<_>>()
+                    .join(",")
+            })
             .collect();
         std::fs::write(path, rows.join("\n") + "\n").expect("writable path");
     }
@@ -70,7 +75,11 @@ fn main() {
     let x = data.dataset.to_matrix();
     if let Some(pos) = args.iter().position(|a| a == "--write") {
         let path = args.get(pos + 1).expect("--write needs a path");
-        let mut out = (1..=d).map(|j| format!("X{j}")).collect::<Vec<_>>().join(",") + "\n";
+        let mut out = (1..=d)
+            .map(|j| format!("X{j}"))
+            .collect::<Vec<_>>()
+            .join(",")
+            + "\n";
         for r in 0..n {
             let row: Vec<String> = (0..d).map(|c| format!("{:e}", x[(r, c)])).collect();
             out += &(row.join(",") + "\n");
@@ -85,9 +94,21 @@ fn main() {
     let t = Instant::now();
     let mut pc = Pc::new(&x, PcParams::default(), &Knowledge::default()).expect("valid data");
     let t_new = t.elapsed().as_secs_f64();
-    drive("PC ", &mut pc, &truth, t_new, dump.as_ref().map(|p| format!("{p}_pc.csv")));
+    drive(
+        "PC ",
+        &mut pc,
+        &truth,
+        t_new,
+        dump.as_ref().map(|p| format!("{p}_pc.csv")),
+    );
     let t = Instant::now();
     let mut ges = Ges::new(&x, GesParams::default(), &Knowledge::default()).expect("valid data");
     let t_new = t.elapsed().as_secs_f64();
-    drive("GES", &mut ges, &truth, t_new, dump.as_ref().map(|p| format!("{p}_ges.csv")));
+    drive(
+        "GES",
+        &mut ges,
+        &truth,
+        t_new,
+        dump.as_ref().map(|p| format!("{p}_ges.csv")),
+    );
 }

@@ -114,7 +114,10 @@ impl GesError {
                 col + 1
             ),
             GesError::ConstantColumn { col } => {
-                format!("Drop column {} before learning: it carries no information.", col + 1)
+                format!(
+                    "Drop column {} before learning: it carries no information.",
+                    col + 1
+                )
             }
             GesError::InvalidParameter { name, .. } => {
                 format!("Change {name} in the settings, or reset the settings to their defaults.")
@@ -179,7 +182,7 @@ pub struct Ges {
 }
 
 /// Search budget per step, in rough units of work (a path search costs d + edges).
-const STEP_BUDGET: usize = 200_000;
+const STEP_BUDGET: usize = 100_000;
 
 /// The subsets of `items` in causal-learn's `Combinatorial` order: by size, then
 /// lexicographically (itertools.combinations), as bit masks over positions.
@@ -208,6 +211,11 @@ fn subsets_in_order(m: usize) -> Vec<u64> {
         }
     }
     out
+}
+
+/// Whether the subset `mask` includes every member of `part`.
+fn contains_all(mask: u64, part: u64) -> bool {
+    mask & part == part
 }
 
 fn members(items: &[usize], mask: u64) -> impl Iterator<Item = usize> + '_ {
@@ -278,11 +286,10 @@ impl Ges {
     }
 
     fn is_clique(&self, nodes: &[usize]) -> bool {
-        nodes.iter().enumerate().all(|(a, &u)| {
-            nodes[a + 1..]
-                .iter()
-                .all(|&v| self.g.is_adjacent(u, v))
-        })
+        nodes
+            .iter()
+            .enumerate()
+            .all(|(a, &u)| nodes[a + 1..].iter().all(|&v| self.g.is_adjacent(u, v)))
     }
 
     /// Whether a semi-directed path leads from `from` to `to` avoiding `blocked` (Chickering's
@@ -339,7 +346,7 @@ impl Ges {
         let mut not_clique: Vec<u64> = vec![];
         let mut valid: Vec<u64> = vec![];
         for mask in subsets_in_order(t0.len()) {
-            if not_clique.iter().any(|&m| mask & m == m) {
+            if not_clique.iter().any(|&m| contains_all(mask, m)) {
                 continue;
             }
             let mut nat = na.clone();
@@ -351,7 +358,7 @@ impl Ges {
             if nat.len() + pa_j.len() + 1 > self.params.max_parents {
                 continue;
             }
-            let ok = valid.iter().any(|&m| mask & m == m)
+            let ok = valid.iter().any(|&m| contains_all(mask, m))
                 || !self.semi_directed_path_avoiding(j, i, &nat);
             work += self.d + nat.len() * nat.len();
             if !ok {
@@ -400,7 +407,7 @@ impl Ges {
                 .map(|(_, &v)| v)
                 .collect();
             // NA \ H a clique stays a clique for every larger H.
-            if !valid.iter().any(|&m| mask & m == m) {
+            if !valid.iter().any(|&m| contains_all(mask, m)) {
                 if !self.is_clique(&rest) {
                     continue;
                 }
@@ -439,8 +446,10 @@ impl Ges {
                     g.remove_edge(op.i, op.j);
                     for &h in &op.set {
                         g.add_directed(op.j, h);
-                        // Chickering's Delete orients only an undirected X — H (causal-learn
-                        // overwrites any X–H edge with X → H).
+                        // Chickering's Delete orients an undirected X — H; causal-learn
+                        // rewrites any X–H edge as X → H, which is the same on a CPDAG: H → X
+                        // cannot occur there (with H — Y it would break Meek's rule 2 or a
+                        // chain component).
                         if g.is_undirected(op.i, h) {
                             g.add_directed(op.i, h);
                         }
@@ -527,7 +536,10 @@ impl Ges {
         let dd = (self.d * self.d).max(1) as f64;
         let within = self.cursor as f64 / dd;
         let (fraction, phase) = match self.phase {
-            Phase::Forward => (0.6 * (1.0 - 1.0 / (2.0 + self.stats.n_inserts as f64)), "forward"),
+            Phase::Forward => (
+                0.6 * (1.0 - 1.0 / (2.0 + self.stats.n_inserts as f64)),
+                "forward",
+            ),
             Phase::Backward => (0.6 + 0.35 * within, "backward"),
             Phase::Done => (1.0, "done"),
         };

@@ -89,7 +89,10 @@ impl PcError {
                 col + 1
             ),
             PcError::ConstantColumn { col } => {
-                format!("Drop column {} before learning: it carries no information.", col + 1)
+                format!(
+                    "Drop column {} before learning: it carries no information.",
+                    col + 1
+                )
             }
             PcError::InvalidParameter { name, .. } => {
                 format!("Change {name} in the settings, or reset the settings to their defaults.")
@@ -453,18 +456,17 @@ impl Pc {
                 self.cursor.combo = None;
                 continue;
             }
-            let combo = self.cursor.combo.as_ref().expect("set by next_combo");
+            let Some(combo) = self.cursor.combo.as_ref() else {
+                continue;
+            };
+            // Combination indices run over neigh[x] without y, which sits at y_pos.
+            let y_pos = self.cursor.y_pos;
             s_buf.clear();
-            let others = self.neigh[x].iter().filter(|&&v| v != y);
-            let mut idx = 0;
-            let mut ci = 0;
-            for &v in others {
-                if ci < k && combo[ci] == idx {
-                    s_buf.push(v);
-                    ci += 1;
-                }
-                idx += 1;
-            }
+            s_buf.extend(
+                combo
+                    .iter()
+                    .map(|&c| self.neigh[x][c + usize::from(c >= y_pos)]),
+            );
             let r = self.pcorr.compute(x, y, &s_buf);
             let p = fisher_z_p_value(r, self.n_rows, k);
             self.stats.n_tests += 1;
@@ -719,7 +721,12 @@ mod tests {
         let x = data.dataset.to_matrix();
         let pc = run(&x, PcParams::default(), &Knowledge::default());
         let truth = Pdag::from_dag(&data.truth);
-        assert_eq!(pc.cpdag().unwrap(), &truth, "truth {:?}", data.truth.edges());
+        assert_eq!(
+            pc.cpdag().unwrap(),
+            &truth,
+            "truth {:?}",
+            data.truth.edges()
+        );
         assert!(pc.version() >= 2);
     }
 

@@ -181,20 +181,27 @@ impl Pdag {
         let mut g = self.clone();
         let mut alive = vec![true; n];
         let mut dag = DiGraph::empty(n);
+        let mut adj: Vec<usize> = Vec::with_capacity(n);
         for _ in 0..n {
-            let x = (0..n).find(|&x| {
-                alive[x]
-                    && !(0..n).any(|k| alive[k] && g.is_directed(x, k))
-                    && (0..n)
-                        .filter(|&y| alive[y] && g.is_undirected(x, y))
-                        .all(|y| {
-                            (0..n).all(|z| {
-                                z == y || !alive[z] || !g.is_adjacent(x, z) || g.is_adjacent(y, z)
-                            })
-                        })
-            })?;
-            for k in 0..n {
-                if alive[k] && g.is_adjacent(k, x) {
+            let mut pick = None;
+            for x in (0..n).filter(|&x| alive[x]) {
+                if (0..n).any(|k| alive[k] && g.is_directed(x, k)) {
+                    continue;
+                }
+                adj.clear();
+                adj.extend((0..n).filter(|&k| alive[k] && g.is_adjacent(x, k)));
+                let ok = adj
+                    .iter()
+                    .filter(|&&y| g.is_undirected(x, y))
+                    .all(|&y| adj.iter().all(|&z| z == y || g.is_adjacent(y, z)));
+                if ok {
+                    pick = Some(x);
+                    break;
+                }
+            }
+            let x = pick?;
+            for (k, &k_alive) in alive.iter().enumerate() {
+                if k_alive && g.is_adjacent(k, x) {
                     dag.add_edge(k, x);
                     g.remove_edge(k, x);
                 }
@@ -212,16 +219,15 @@ impl Pdag {
 
     /// True when a directed path of one or more arrows leads from `from` to `to`.
     pub fn has_directed_path(&self, from: usize, to: usize) -> bool {
-        let n = self.n_nodes;
-        let mut seen = vec![false; n];
+        let mut seen = vec![false; self.n_nodes];
         let mut stack = vec![from];
         while let Some(v) = stack.pop() {
-            for w in 0..n {
-                if self.is_directed(v, w) && !seen[w] {
+            for (w, seen_w) in seen.iter_mut().enumerate() {
+                if !*seen_w && self.is_directed(v, w) {
                     if w == to {
                         return true;
                     }
-                    seen[w] = true;
+                    *seen_w = true;
                     stack.push(w);
                 }
             }
@@ -285,10 +291,17 @@ impl Pdag {
     pub fn apply_meek(&mut self, knowledge: Option<&Knowledge>) -> bool {
         let ut = self.unshielded_triples();
         let tri = self.triples(true);
+        // Kites (i, j, k, l): pairs of triangles i–j–l, i–k–l with j < k non-adjacent, in the
+        // order of causal-learn's `permutations(find_triangles(), 2)`.
+        let n = self.n_nodes;
+        let mut by_ends: Vec<Vec<usize>> = vec![vec![]; n * n];
+        for &(i, j, l) in &tri {
+            by_ends[i * n + l].push(j);
+        }
         let mut kites = vec![];
-        for (p, &(i, j, l)) in tri.iter().enumerate() {
-            for (q, &(i2, k, l2)) in tri.iter().enumerate() {
-                if p != q && i == i2 && l == l2 && j < k && !self.is_adjacent(j, k) {
+        for &(i, j, l) in &tri {
+            for &k in &by_ends[i * n + l] {
+                if j < k && !self.is_adjacent(j, k) {
                     kites.push((i, j, k, l));
                 }
             }
@@ -427,7 +440,9 @@ mod tests {
         let mut order: Vec<usize> = (0..n).collect();
         let mut s = perm_seed;
         for i in (1..n).rev() {
-            s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            s = s
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             order.swap(i, (s >> 33) as usize % (i + 1));
         }
         let mut g = DiGraph::empty(n);

@@ -170,7 +170,11 @@ pub fn compare_cpdags(reference: &Pdag, estimate: &Pdag) -> CpdagComparison {
     c.skeleton_precision = ratio(shared, n_est);
     c.skeleton_recall = ratio(shared, n_ref);
     let (p, r) = (c.skeleton_precision, c.skeleton_recall);
-    c.skeleton_f1 = if p + r > 0.0 { 2.0 * p * r / (p + r) } else { 0.0 };
+    c.skeleton_f1 = if p + r > 0.0 {
+        2.0 * p * r / (p + r)
+    } else {
+        0.0
+    };
     c
 }
 
@@ -198,7 +202,10 @@ mod tests {
         assert!((c.skeleton_precision - 2.0 / 3.0).abs() < 1e-15);
         assert!((c.skeleton_recall - 2.0 / 3.0).abs() < 1e-15);
         let same = compare_cpdags(&reference, &reference);
-        assert_eq!((same.shd, same.marks_correct, same.skeleton_f1), (0, 3, 1.0));
+        assert_eq!(
+            (same.shd, same.marks_correct, same.skeleton_f1),
+            (0, 3, 1.0)
+        );
         let empty = compare_cpdags(&Pdag::empty(2), &Pdag::empty(3));
         assert_eq!((empty.shd, empty.skeleton_f1), (0, 0.0));
     }
