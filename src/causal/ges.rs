@@ -23,16 +23,16 @@ pub struct GesParams {
     /// is the usual BIC, and equals causal-learn's `lambda_value` (its default is 0.5 too, in
     /// `local_score_BIC_from_cov`, which `ges(score_func="local_score_BIC")` uses).
     pub lambda: f64,
-    /// The most parents an Insert may give a node (causal-learn's `maxP`; `None` there = no
-    /// limit, here `usize::MAX`).
-    pub max_parents: usize,
+    /// The most parents an Insert may give a node, `None` for no limit (causal-learn's
+    /// `maxP=None`; its check counts the parents before the insert, ours after).
+    pub max_parents: Option<usize>,
 }
 
 impl Default for GesParams {
     fn default() -> Self {
         GesParams {
             lambda: 0.5,
-            max_parents: usize::MAX,
+            max_parents: None,
         }
     }
 }
@@ -355,7 +355,7 @@ impl Ges {
                 not_clique.push(mask);
                 continue;
             }
-            if nat.len() + pa_j.len() + 1 > self.params.max_parents {
+            if nat.len() + pa_j.len() + 1 > self.params.max_parents.unwrap_or(usize::MAX) {
                 continue;
             }
             let ok = valid.iter().any(|&m| contains_all(mask, m))
@@ -674,6 +674,25 @@ mod tests {
         };
         let ges = run(&x, &k);
         assert!(!ges.cpdag().is_adjacent(a, b));
+    }
+
+    #[test]
+    fn max_parents_zero_keeps_the_graph_empty() {
+        let data = generate(&SyntheticParams {
+            n_nodes: 5,
+            n_rows: 500,
+            seed: 7,
+            ..SyntheticParams::default()
+        })
+        .unwrap();
+        let params = GesParams {
+            max_parents: Some(0),
+            ..GesParams::default()
+        };
+        let mut ges = Ges::new(&data.dataset.to_matrix(), params, &Knowledge::default()).unwrap();
+        while let StepOutcome::Continue = ges.step() {}
+        assert_eq!(ges.cpdag().n_edges(), 0);
+        assert_eq!(ges.version(), 0);
     }
 
     #[test]

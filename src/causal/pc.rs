@@ -19,15 +19,16 @@ use crate::run::{Progress, StepOutcome, StopReason};
 pub struct PcParams {
     /// Significance level of the Fisher z tests: a pair is separated when p > α (`alpha=0.05`).
     pub alpha: f64,
-    /// The largest conditioning set tried (`max_k=None` = no limit, here `usize::MAX`).
-    pub max_depth: usize,
+    /// The largest conditioning set tried, `None` for no limit (causal-learn's `max_k=None`).
+    /// An `Option` rather than `usize::MAX` so the settings survive the trip through JS numbers.
+    pub max_depth: Option<usize>,
 }
 
 impl Default for PcParams {
     fn default() -> Self {
         PcParams {
             alpha: 0.05,
-            max_depth: usize::MAX,
+            max_depth: None,
         }
     }
 }
@@ -347,7 +348,10 @@ impl Pc {
 
     /// The deepest level worth running: Fisher z needs n − k − 3 > 0 degrees of freedom.
     fn depth_limit(&self) -> usize {
-        self.params.max_depth.min(self.n_rows.saturating_sub(4))
+        self.params
+            .max_depth
+            .unwrap_or(usize::MAX)
+            .min(self.n_rows.saturating_sub(4))
     }
 
     fn start_level(&mut self, depth: usize) {
@@ -760,6 +764,30 @@ mod tests {
                 assert!(!g.is_undirected(i, j));
             }
         }
+    }
+
+    #[test]
+    fn max_depth_stops_the_levels() {
+        let data = generate(&SyntheticParams {
+            n_nodes: 8,
+            n_rows: 500,
+            seed: 6,
+            ..SyntheticParams::default()
+        })
+        .unwrap();
+        let x = data.dataset.to_matrix();
+        let full = run(&x, PcParams::default(), &Knowledge::default());
+        let params = PcParams {
+            max_depth: Some(0),
+            ..PcParams::default()
+        };
+        let shallow = run(&x, params, &Knowledge::default());
+        assert_eq!(shallow.stats().depth, 0);
+        assert!(full.stats().depth >= 1);
+        // Fewer levels remove fewer edges: the shallow skeleton contains the full one.
+        let (s, f) = (shallow.cpdag().unwrap(), full.cpdag().unwrap());
+        assert!(f.skeleton().iter().all(|e| s.skeleton().contains(e)));
+        assert!(s.n_edges() > f.n_edges());
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! Directed graphs over a fixed set of nodes, with acyclicity checks and topological order.
+//! Directed graphs over a fixed set of nodes, with acyclicity checks and topological order;
+//! partially directed graphs (CPDAGs), Meek's rules and DAG → CPDAG in [`pdag`].
 //!
 //! Learned weight matrices are turned into graphs here; `W[(i, j)] != 0` means an edge i → j.
 
