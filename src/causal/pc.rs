@@ -791,6 +791,37 @@ mod tests {
     }
 
     #[test]
+    fn duplicated_and_collinear_columns_do_not_panic() {
+        // Column 2 repeats column 0 and column 3 is their sum with column 1: correlations of
+        // ±1 and singular conditioning sets, which the reference's inverse cannot handle.
+        let data = generate(&SyntheticParams {
+            n_nodes: 3,
+            n_rows: 300,
+            seed: 12,
+            ..SyntheticParams::default()
+        })
+        .unwrap();
+        let base = data.dataset.to_matrix();
+        let x = DMatrix::from_fn(300, 5, |r, c| match c {
+            0..=2 => base[(r, c)],
+            3 => base[(r, 0)],
+            _ => base[(r, 0)] + base[(r, 1)],
+        });
+        let pc = run(&x, PcParams::default(), &Knowledge::default());
+        let g = pc.cpdag().unwrap();
+        assert!(g.is_adjacent(0, 3));
+        let ges = {
+            let mut ges =
+                crate::causal::ges::Ges::new(&x, Default::default(), &Knowledge::default())
+                    .unwrap();
+            while let StepOutcome::Continue = ges.step() {}
+            ges
+        };
+        assert!(ges.cpdag().is_adjacent(0, 3));
+        assert!(ges.score().is_finite());
+    }
+
+    #[test]
     fn bad_input_is_rejected() {
         let x = DMatrix::from_row_slice(5, 2, &[1.0, 2.0, 1.0, 3.0, 1.0, 4.0, 1.0, 5.0, 1.0, 6.0]);
         let e = Pc::new(&x, PcParams::default(), &Knowledge::default())

@@ -18,7 +18,9 @@ pub struct GaussianBic {
     cov: DMatrix<f64>,
     n_rows: usize,
     lambda: f64,
-    cache: HashMap<(usize, Vec<usize>), f64>,
+    /// Keyed by [node, sorted parents...]; looked up through `key` so hits do not allocate.
+    cache: HashMap<Vec<usize>, f64>,
+    key: Vec<usize>,
 }
 
 impl GaussianBic {
@@ -34,6 +36,7 @@ impl GaussianBic {
             n_rows,
             lambda,
             cache: HashMap::new(),
+            key: Vec::new(),
         }
     }
 
@@ -76,14 +79,23 @@ impl GaussianBic {
 
     /// The local score, cached by (node, sorted parent set).
     pub fn local_score(&mut self, node: usize, parents: &[usize]) -> f64 {
-        let mut key = parents.to_vec();
-        key.sort_unstable();
-        key.dedup();
-        if let Some(&v) = self.cache.get(&(node, key.clone())) {
+        self.key.clear();
+        self.key.push(node);
+        self.key.extend_from_slice(parents);
+        self.key[1..].sort_unstable();
+        let mut len = 1;
+        for k in 1..self.key.len() {
+            if len == 1 || self.key[k] != self.key[len - 1] {
+                self.key[len] = self.key[k];
+                len += 1;
+            }
+        }
+        self.key.truncate(len);
+        if let Some(&v) = self.cache.get(self.key.as_slice()) {
             return v;
         }
-        let v = self.local_score_uncached(node, &key);
-        self.cache.insert((node, key), v);
+        let v = self.local_score_uncached(node, &self.key[1..]);
+        self.cache.insert(self.key.clone(), v);
         v
     }
 
