@@ -5,6 +5,11 @@
 //!
 //! Steppable: one [`Pc::step`] runs a bounded batch of conditional-independence tests; the
 //! orientation phase is one step.
+//!
+//! On finite samples the separating sets can disagree, and the collider step (which, as in
+//! causal-learn, does not check for cycles) may then leave a directed cycle in the output; the
+//! reference returns the same graph. Meek's rules never close a cycle here (causal-learn's
+//! guard can miss one: see tests/golden_pc_ges.rs).
 
 use nalgebra::DMatrix;
 use serde::{Deserialize, Serialize};
