@@ -7,8 +7,11 @@ use crate::graph::DiGraph;
 use crate::run::{Progress, StepOutcome, StopReason};
 
 pub mod catalog;
+pub mod ges;
 pub mod knowledge;
 pub mod notears;
+pub mod pc;
+pub mod score;
 pub mod sdcd;
 
 pub use knowledge::Knowledge;

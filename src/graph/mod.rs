@@ -1,4 +1,5 @@
-//! Directed graphs over a fixed set of nodes, with acyclicity checks and topological order.
+//! Directed graphs over a fixed set of nodes, with acyclicity checks and topological order;
+//! partially directed graphs (CPDAGs), Meek's rules and DAG → CPDAG in [`pdag`].
 //!
 //! Learned weight matrices are turned into graphs here; `W[(i, j)] != 0` means an edge i → j.
 
@@ -6,6 +7,9 @@ use nalgebra::DMatrix;
 use serde::{Deserialize, Serialize};
 
 pub mod export;
+pub mod pdag;
+
+pub use pdag::Pdag;
 
 /// A directed graph on `n_nodes` nodes stored as a dense adjacency matrix (small d: ≤ a few
 /// hundred nodes), so edge queries are O(1) and comparisons with a truth are simple.

@@ -1,9 +1,9 @@
 //! Scores of an estimated graph against a known one: structural Hamming distance, precision,
-//! recall and F1 over directed edges.
+//! recall and F1 over directed edges, and the same between CPDAGs / PDAGs.
 
 use serde::{Deserialize, Serialize};
 
-use crate::graph::DiGraph;
+use crate::graph::{DiGraph, Pdag};
 
 pub mod varsortability;
 pub use varsortability::varsortability;
@@ -100,9 +100,118 @@ pub fn compare(truth: &DiGraph, estimate: &DiGraph) -> Comparison {
     c
 }
 
+/// How an estimated CPDAG (or any PDAG) compares with a reference one, pair by pair.
+///
+/// SHD counts each unordered node pair whose edge differs in any way (present vs absent, or
+/// different marks: i → j vs j → i vs i — j) once, as causal-learn's `SHD` on endpoint
+/// matrices and cdt's `SHD(double_for_anticausal=False)`: a reversed or half-oriented edge costs
+/// 1, not 2. Precision, recall and F1 are over the skeleton (adjacencies), ignoring marks;
+/// `marks_correct` counts shared adjacencies whose marks agree.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CpdagComparison {
+    /// Adjacent in the reference, not in the estimate (i < j).
+    pub missing: Vec<(usize, usize)>,
+    /// Adjacent in the estimate, not in the reference (i < j).
+    pub extra: Vec<(usize, usize)>,
+    /// Adjacent in both with different marks (i < j).
+    pub mismatched: Vec<(usize, usize)>,
+    pub marks_correct: usize,
+    pub shd: usize,
+    pub skeleton_precision: f64,
+    pub skeleton_recall: f64,
+    pub skeleton_f1: f64,
+}
+
+/// Compares an estimated PDAG with a reference one on the nodes they share; edges touching
+/// the other nodes count as missing or extra.
+pub fn compare_cpdags(reference: &Pdag, estimate: &Pdag) -> CpdagComparison {
+    let n = reference.n_nodes().max(estimate.n_nodes());
+    let marks = |g: &Pdag, i: usize, j: usize| {
+        if i < g.n_nodes() && j < g.n_nodes() {
+            (
+                g.is_directed(i, j) || g.is_undirected(i, j),
+                g.is_directed(j, i) || g.is_undirected(i, j),
+            )
+        } else {
+            (false, false)
+        }
+    };
+    let mut c = CpdagComparison {
+        missing: vec![],
+        extra: vec![],
+        mismatched: vec![],
+        marks_correct: 0,
+        shd: 0,
+        skeleton_precision: 0.0,
+        skeleton_recall: 0.0,
+        skeleton_f1: 0.0,
+    };
+    let (mut n_ref, mut n_est, mut shared) = (0, 0, 0);
+    for i in 0..n {
+        for j in i + 1..n {
+            let r = marks(reference, i, j);
+            let e = marks(estimate, i, j);
+            let (ra, ea) = (r != (false, false), e != (false, false));
+            n_ref += usize::from(ra);
+            n_est += usize::from(ea);
+            match (ra, ea) {
+                (true, false) => c.missing.push((i, j)),
+                (false, true) => c.extra.push((i, j)),
+                (true, true) => {
+                    shared += 1;
+                    if r == e {
+                        c.marks_correct += 1;
+                    } else {
+                        c.mismatched.push((i, j));
+                    }
+                }
+                (false, false) => {}
+            }
+        }
+    }
+    c.shd = c.missing.len() + c.extra.len() + c.mismatched.len();
+    c.skeleton_precision = ratio(shared, n_est);
+    c.skeleton_recall = ratio(shared, n_ref);
+    let (p, r) = (c.skeleton_precision, c.skeleton_recall);
+    c.skeleton_f1 = if p + r > 0.0 {
+        2.0 * p * r / (p + r)
+    } else {
+        0.0
+    };
+    c
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cpdag_mark_mismatch_counts_once() {
+        // Reference 0 — 1, 1 → 2; estimate 1 → 0 (mismatch), 2 → 1 (mismatch), extra 0 — 3,
+        // and the reference's 2 — 3 missing.
+        let mut reference = Pdag::empty(4);
+        reference.add_undirected(0, 1);
+        reference.add_directed(1, 2);
+        reference.add_undirected(2, 3);
+        let mut est = Pdag::empty(4);
+        est.add_directed(1, 0);
+        est.add_directed(2, 1);
+        est.add_undirected(0, 3);
+        let c = compare_cpdags(&reference, &est);
+        assert_eq!(c.mismatched, vec![(0, 1), (1, 2)]);
+        assert_eq!(c.extra, vec![(0, 3)]);
+        assert_eq!(c.missing, vec![(2, 3)]);
+        assert_eq!((c.shd, c.marks_correct), (4, 0));
+        assert!((c.skeleton_precision - 2.0 / 3.0).abs() < 1e-15);
+        assert!((c.skeleton_recall - 2.0 / 3.0).abs() < 1e-15);
+        let same = compare_cpdags(&reference, &reference);
+        assert_eq!(
+            (same.shd, same.marks_correct, same.skeleton_f1),
+            (0, 3, 1.0)
+        );
+        let empty = compare_cpdags(&Pdag::empty(2), &Pdag::empty(3));
+        assert_eq!((empty.shd, empty.skeleton_f1), (0, 0.0));
+    }
 
     #[test]
     fn each_category_by_hand() {
