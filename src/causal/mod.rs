@@ -7,6 +7,7 @@ use crate::graph::DiGraph;
 use crate::run::{Progress, StepOutcome, StopReason};
 
 pub mod catalog;
+pub mod dagma;
 pub mod knowledge;
 pub mod notears;
 pub mod sdcd;
