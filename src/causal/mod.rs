@@ -11,6 +11,7 @@ pub mod dagma;
 pub mod knowledge;
 pub mod notears;
 pub mod sdcd;
+pub mod xges;
 
 pub use knowledge::Knowledge;
 
