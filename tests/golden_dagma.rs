@@ -59,10 +59,16 @@ fn dagma_matches_the_reference_on_seeded_er_graphs() {
                 "{name} λ₁ = {lambda1}: SHD(ours, ref) = {shd_ref}, SHD to truth ours {shd_truth_ours} \
                  ref {shd_truth_ref}, max |ΔW| = {max_diff:.2e}"
             );
-            assert!(shd_ref <= 2, "{name} λ₁ = {lambda1}: SHD to the reference {shd_ref}");
+            assert!(
+                shd_ref <= 2,
+                "{name} λ₁ = {lambda1}: SHD to the reference {shd_ref}"
+            );
             assert!(shd_truth_ours.abs_diff(shd_truth_ref) <= 2);
             // Stronger than the SHD: the same loop gives the same W up to rounding drift.
-            assert!(max_diff < 1e-3, "{name} λ₁ = {lambda1}: max |ΔW| = {max_diff:.2e}");
+            assert!(
+                max_diff < 1e-3,
+                "{name} λ₁ = {lambda1}: max |ΔW| = {max_diff:.2e}"
+            );
         }
     }
 }

@@ -109,7 +109,11 @@ impl DagmaParams {
             );
         }
         if self.s.is_empty() {
-            return bad("the s schedule", "empty".into(), "a list such as 1, 0.9, 0.8");
+            return bad(
+                "the s schedule",
+                "empty".into(),
+                "a list such as 1, 0.9, 0.8",
+            );
         }
         if let Some(&s) = self.s.iter().find(|&&s| !(s > 0.0 && s.is_finite())) {
             return bad(
@@ -133,7 +137,11 @@ impl DagmaParams {
             );
         }
         if self.checkpoint == 0 {
-            return bad("the checkpoint interval", "0".into(), "at least 1, e.g. 1000");
+            return bad(
+                "the checkpoint interval",
+                "0".into(),
+                "at least 1, e.g. 1000",
+            );
         }
         if !(self.beta1 >= 0.0 && self.beta1 < 1.0) {
             return bad("Adam's β₁", self.beta1.to_string(), "in [0, 1), e.g. 0.99");
@@ -248,7 +256,12 @@ fn scale_pivot_row(row: &mut [f64], k: usize) -> f64 {
 /// Pivots are taken two at a time so that every other row is swept once per pair, with a
 /// rank-2 update: the elimination is bound by memory traffic, which this halves.
 /// `scratch` holds 2n values.
-fn invert_in_place(a: &mut [f64], n: usize, perm: &mut [usize], scratch: &mut [f64]) -> Option<f64> {
+fn invert_in_place(
+    a: &mut [f64],
+    n: usize,
+    perm: &mut [usize],
+    scratch: &mut [f64],
+) -> Option<f64> {
     let (u, v) = scratch[..2 * n].split_at_mut(n);
     let mut logdet = 0.0;
     let mut k = 0;
@@ -356,7 +369,9 @@ pub fn acyclicity_gradient(w: &DMatrix<f64>, s: f64) -> Option<DMatrix<f64>> {
     let mut m = vec![0.0; d * d];
     m_matrix(&wr, d, s, &mut m);
     invert_in_place(&mut m, d, &mut vec![0; d], &mut vec![0.0; 2 * d])?;
-    Some(DMatrix::from_fn(d, d, |i, j| 2.0 * w[(i, j)] * m[j * d + i]))
+    Some(DMatrix::from_fn(d, d, |i, j| {
+        2.0 * w[(i, j)] * m[j * d + i]
+    }))
 }
 
 /// What one pass of `minimize` is doing.
@@ -645,7 +660,7 @@ impl Dagma {
             }
         }
         let n_iter = self.inner.n_iter;
-        if iter % self.params.checkpoint == 0 || iter == n_iter {
+        if iter.is_multiple_of(self.params.checkpoint) || iter == n_iter {
             let obj = self.objective(s);
             self.version += 1;
             let prev = self.inner.obj_prev;
@@ -818,7 +833,10 @@ mod tests {
             let inv = DMatrix::from_row_slice(d, d, &buf);
             let expected = a.clone().try_inverse().unwrap();
             assert!((inv - expected).abs().max() < 1e-9, "d = {d}");
-            assert!((logdet - a.determinant().abs().ln()).abs() < 1e-9, "d = {d}");
+            assert!(
+                (logdet - a.determinant().abs().ln()).abs() < 1e-9,
+                "d = {d}"
+            );
         }
         let mut singular = vec![1.0, 2.0, 2.0, 4.0];
         assert!(invert_in_place(&mut singular, 2, &mut [0; 2], &mut [0.0; 4]).is_none());

@@ -128,7 +128,7 @@ enum Phase {
         deletes: Vec<Delete>,
         next: usize,
         fresh: bool,
-        trial: Option<Search>,
+        trial: Option<Box<Search>>,
         tried: usize,
     },
     Done,
@@ -152,7 +152,11 @@ impl Xges {
     /// (the insert part of a Reverse included); an edge of the class can still come out
     /// undirected, or oriented against them by the CPDAG's completion. Required edges are
     /// not enforced.
-    pub fn new(x: &DMatrix<f64>, params: XgesParams, knowledge: &Knowledge) -> Result<Xges, XgesError> {
+    pub fn new(
+        x: &DMatrix<f64>,
+        params: XgesParams,
+        knowledge: &Knowledge,
+    ) -> Result<Xges, XgesError> {
         params.validate()?;
         let (n, d) = x.shape();
         if d < 2 {
@@ -232,7 +236,9 @@ impl Xges {
                     if t.step(&mut self.score) {
                         return StepOutcome::Continue;
                     }
-                    let t = trial.take().unwrap_or_else(|| self.main.without_candidates());
+                    let t = trial
+                        .take()
+                        .map_or_else(|| self.main.without_candidates(), |t| *t);
                     if t.total - self.main.total > 1e-7 * self.score.n_samples() {
                         self.main = t;
                         *fresh = false;
@@ -269,7 +275,7 @@ impl Xges {
                     t.forbidden[op.y].insert(op.x);
                     if t.apply_delete(&op, &mut self.score) {
                         *tried += 1;
-                        *trial = Some(t);
+                        *trial = Some(Box::new(t));
                     }
                     return StepOutcome::Continue;
                 }
@@ -285,7 +291,10 @@ impl Xges {
         let (fraction, label) = match &self.phase {
             Phase::Greedy => (
                 0.5 * ops / (ops + self.d as f64),
-                format!("XGES-0 · {} operators · score {:.1}", self.main.applied, self.main.total),
+                format!(
+                    "XGES-0 · {} operators · score {:.1}",
+                    self.main.applied, self.main.total
+                ),
             ),
             Phase::Extended {
                 deletes,
@@ -455,7 +464,11 @@ mod tests {
 
     #[test]
     fn bad_input_is_named() {
-        let x = DMatrix::from_fn(10, 3, |r, c| if c == 1 { 2.0 } else { (r * (c + 1)) as f64 });
+        let x = DMatrix::from_fn(
+            10,
+            3,
+            |r, c| if c == 1 { 2.0 } else { (r * (c + 1)) as f64 },
+        );
         let err = Xges::new(&x, XgesParams::default(), &Knowledge::default())
             .err()
             .unwrap();

@@ -187,10 +187,7 @@ impl Pdag {
         for b in 0..d {
             let pa = self.parents[b];
             for a in pa.iter() {
-                let compelled = pa
-                    .without(a)
-                    .iter()
-                    .any(|c| !self.adjacent(a).contains(c));
+                let compelled = pa.without(a).iter().any(|c| !self.adjacent(a).contains(c));
                 if compelled {
                     g.add_directed(a, b);
                 } else if !g.has_directed(a, b) {

@@ -104,7 +104,7 @@ impl BicScore {
                     v -= self.l[i * k + m] * self.l[j * k + m];
                 }
                 if i == j {
-                    if !(v > 0.0) {
+                    if v.is_nan() || v <= 0.0 {
                         return f64::NEG_INFINITY;
                     }
                     self.l[i * k + i] = v.sqrt();
@@ -124,7 +124,7 @@ impl BicScore {
             explained += z * z;
         }
         let sigma = self.cov[(y, y)] - explained;
-        if !(sigma > 0.0) {
+        if sigma.is_nan() || sigma <= 0.0 {
             return f64::NEG_INFINITY;
         }
         -0.5 * self.n * (1.0 + sigma.ln()) - 0.5 * self.n.ln() * (k as f64 + 1.0) * self.alpha

@@ -380,7 +380,13 @@ impl Search {
         self.finish(g, op.score, score)
     }
 
-    fn apply_insert(&mut self, op: &Insert, reverse: bool, gain: f64, score: &mut BicScore) -> bool {
+    fn apply_insert(
+        &mut self,
+        op: &Insert,
+        reverse: bool,
+        gain: f64,
+        score: &mut BicScore,
+    ) -> bool {
         let mut g = self.pdag.clone();
         if reverse {
             g.remove_edge(op.y, op.x);
