@@ -30,14 +30,14 @@ fn read_matrix(name: &str, skip_header: bool) -> DMatrix<f64> {
     DMatrix::from_row_slice(rows.len(), rows[0].len(), &flat)
 }
 
-fn learn(x: &DMatrix<f64>, lambda1: f64) -> DMatrix<f64> {
+fn learn(x: &DMatrix<f64>, lambda1: f64) -> (DMatrix<f64>, (usize, usize)) {
     let params = DagmaParams {
         lambda1,
         ..DagmaParams::default()
     };
     let mut dagma = Dagma::new(x, params, &Knowledge::default()).unwrap();
     while let StepOutcome::Continue = dagma.step() {}
-    dagma.result().weight_matrix()
+    (dagma.result().weight_matrix(), dagma.domain_exits())
 }
 
 #[test]
@@ -47,7 +47,7 @@ fn dagma_matches_the_reference_on_seeded_er_graphs() {
         let truth = DiGraph::from_weights(&read_matrix(&format!("{name}_truth.csv"), false), 0.5);
         for (lambda1, tag) in [(0.02, "l02"), (0.03, "l03")] {
             let reference = read_matrix(&format!("{name}_ref_{tag}.csv"), false);
-            let ours = learn(&x, lambda1);
+            let (ours, exits) = learn(&x, lambda1);
             let g_ours = DiGraph::from_weights(&ours, 0.0);
             let g_ref = DiGraph::from_weights(&reference, 0.0);
             assert!(g_ours.is_acyclic(), "{name} λ₁ = {lambda1}: not a DAG");
@@ -57,7 +57,7 @@ fn dagma_matches_the_reference_on_seeded_er_graphs() {
             let max_diff = (&ours - &reference).abs().max();
             eprintln!(
                 "{name} λ₁ = {lambda1}: SHD(ours, ref) = {shd_ref}, SHD to truth ours {shd_truth_ours} \
-                 ref {shd_truth_ref}, max |ΔW| = {max_diff:.2e}"
+                 ref {shd_truth_ref}, max |ΔW| = {max_diff:.2e}, domain exits (halvings, retries) {exits:?}"
             );
             assert!(
                 shd_ref <= 2,
@@ -67,7 +67,7 @@ fn dagma_matches_the_reference_on_seeded_er_graphs() {
             // Stronger than the SHD: the same loop gives the same W up to rounding drift.
             assert!(
                 max_diff < 1e-3,
-                "{name} λ₁ = {lambda1}: max |ΔW| = {max_diff:.2e}"
+                "{name} λ₁ = {lambda1}: max |ΔW| = {max_diff:.2e}, domain exits (halvings, retries) {exits:?}"
             );
         }
     }

@@ -419,6 +419,9 @@ pub struct Dagma {
     inner: Inner,
     /// Iterations counted as done for the progress bar (`pbar`), of (T−1)·warm + max.
     ticks: usize,
+    /// Steps undone with the rate halved, and stages restarted with a larger s.
+    halvings: usize,
+    retries: usize,
     version: usize,
     done: Option<StopReason>,
 }
@@ -509,6 +512,8 @@ impl Dagma {
                 obj_prev: 1e16,
             },
             ticks: 0,
+            halvings: 0,
+            retries: 0,
             version: 0,
             done: None,
             params,
@@ -607,6 +612,7 @@ impl Dagma {
                 // `fit` retries the stage from W_est with half the rate and a larger s.
                 self.lr_stage *= 0.5;
                 self.s[self.stage] += 0.1;
+                self.retries += 1;
                 self.start_pass(self.lr_stage);
                 self.version += 1;
                 return Some(StepOutcome::Continue);
@@ -616,6 +622,7 @@ impl Dagma {
                 *w += lr * g;
             }
             self.inner.lr *= 0.5;
+            self.halvings += 1;
             if self.inner.lr <= 1e-16 {
                 // `minimize` returns this W as a success.
                 return Some(self.end_stage());
@@ -724,6 +731,12 @@ impl Dagma {
             &self.w
         };
         DMatrix::from_row_slice(self.d, self.d, w)
+    }
+
+    /// How often W left the M-matrix domain: (steps undone with the rate halved, stages
+    /// restarted with s + 0.1).
+    pub fn domain_exits(&self) -> (usize, usize) {
+        (self.halvings, self.retries)
     }
 
     /// The current central-path stage (0-based; equal to T once finished).
@@ -843,7 +856,7 @@ mod tests {
     }
 
     #[test]
-    fn tiled_symmetric_product_matches_nalgebra() {
+    fn symmetric_product_matches_nalgebra() {
         let mut rng = ChaCha8Rng::seed_from_u64(8);
         for d in [1, 3, 4, 8, 9, 13, 20] {
             let g = DMatrix::from_fn(d, d, |_, _| rng.sample::<f64, _>(StandardNormal));
@@ -931,6 +944,28 @@ mod tests {
         let constrained = run(&x, &knowledge);
         assert_eq!(constrained.raw_weights[1], 0.0);
         assert!(!constrained.graph().has_edge(0, 1));
+    }
+
+    #[test]
+    fn leaving_the_domain_undoes_the_step_or_restarts_the_stage() {
+        // A rate this large pushes W out of the M-matrix domain at once.
+        let x = chain_data(200, 5);
+        let params = DagmaParams {
+            lr: 0.5,
+            warm_iter: 2000,
+            max_iter: 4000,
+            ..DagmaParams::default()
+        };
+        let mut dagma = Dagma::new(&x, params, &Knowledge::default()).unwrap();
+        let mut steps = 0;
+        while let StepOutcome::Continue = dagma.step() {
+            steps += 1;
+            assert!(steps < 100_000);
+        }
+        let (halvings, retries) = dagma.domain_exits();
+        assert!(halvings + retries > 0);
+        assert!(dagma.current_weights().iter().all(|w| w.is_finite()));
+        assert!(dagma.result().graph().is_acyclic());
     }
 
     #[test]
