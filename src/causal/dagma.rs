@@ -238,86 +238,92 @@ fn swap_rows(a: &mut [f64], n: usize, r: usize, s: usize) {
     }
 }
 
-/// Scales pivot row k of the in-place elimination: position k takes 1/pivot. Returns
-/// log|pivot|.
-fn scale_pivot_row(row: &mut [f64], k: usize) -> f64 {
-    let pivot = row[k];
-    let inv = 1.0 / pivot;
-    row[k] = 1.0;
-    for v in row.iter_mut() {
-        *v *= inv;
+/// Pivots per panel of [`invert_in_place`].
+const PANEL: usize = 4;
+
+/// Subtracts Σ_t c[t]·panel[t] from `row` after zeroing its panel columns `k..k + c.len()`,
+/// where `c` holds those columns' values before the zeroing.
+fn sweep_row(row: &mut [f64], k: usize, panel: &[f64], n: usize) {
+    let b = panel.len() / n;
+    let mut c = [0.0; PANEL];
+    c[..b].copy_from_slice(&row[k..k + b]);
+    row[k..k + b].fill(0.0);
+    if b == PANEL {
+        let (r0, rest) = panel.split_at(n);
+        let (r1, rest) = rest.split_at(n);
+        let (r2, r3) = rest.split_at(n);
+        for ((((x, &p0), &p1), &p2), &p3) in row.iter_mut().zip(r0).zip(r1).zip(r2).zip(r3) {
+            *x -= c[0] * p0 + c[1] * p1 + c[2] * p2 + c[3] * p3;
+        }
+    } else {
+        for (ct, rt) in c[..b].iter().zip(panel.chunks_exact(n)) {
+            for (x, &p) in row.iter_mut().zip(rt) {
+                *x -= ct * p;
+            }
+        }
     }
-    pivot.abs().ln()
 }
 
 /// Inverts the row-major n×n matrix `a` in place by Gauss–Jordan elimination with partial
 /// pivoting; returns log|det a|, or `None` if a pivot vanishes (or is not finite).
 ///
-/// Pivots are taken two at a time so that every other row is swept once per pair, with a
-/// rank-2 update: the elimination is bound by memory traffic, which this halves.
-/// `scratch` holds 2n values.
+/// The pivots are taken in panels of [`PANEL`]: within a panel only the pivot rows (and the
+/// pivot column, for the choice of pivot) are brought up to date, and every other row is swept
+/// once per panel with a rank-4 update. The elimination is bound by memory traffic, which this
+/// divides by four; the arithmetic is that of the one-pivot-at-a-time sweep, reassociated.
+/// `scratch` holds n values.
 fn invert_in_place(
     a: &mut [f64],
     n: usize,
     perm: &mut [usize],
     scratch: &mut [f64],
 ) -> Option<f64> {
-    let (u, v) = scratch[..2 * n].split_at_mut(n);
+    let cur = &mut scratch[..n];
     let mut logdet = 0.0;
     let mut k = 0;
     while k < n {
-        let p = pivot_row(n, k, |i| a[i * n + k])?;
-        perm[k] = p;
-        swap_rows(a, n, k, p);
-        logdet += scale_pivot_row(&mut a[k * n..(k + 1) * n], k);
-        if k + 1 == n {
-            let (before, row_k) = a.split_at_mut(k * n);
-            for row in before.chunks_exact_mut(n) {
-                let f = row[k];
-                row[k] = 0.0;
-                for (r, &q) in row.iter_mut().zip(row_k.iter()) {
-                    *r -= f * q;
+        let b = PANEL.min(n - k);
+        for t in 0..b {
+            let q = k + t;
+            // Rows q.. still hold their values from the panel's start: bring column q up to
+            // date for them to choose the pivot.
+            for i in q..n {
+                let mut v = a[i * n + q];
+                for s in 0..t {
+                    v -= a[i * n + k + s] * a[(k + s) * n + q];
+                }
+                cur[i] = v;
+            }
+            let p = pivot_row(n, q, |i| cur[i])?;
+            perm[q] = p;
+            swap_rows(a, n, q, p);
+            let (done, rest) = a.split_at_mut(q * n);
+            let pivots = &mut done[k * n..];
+            let row = &mut rest[..n];
+            sweep_row(row, k, &pivots[..t * n], n);
+            let pivot = row[q];
+            logdet += pivot.abs().ln();
+            let inv = 1.0 / pivot;
+            row[q] = 1.0;
+            for v in row.iter_mut() {
+                *v *= inv;
+            }
+            for prev in pivots.chunks_exact_mut(n) {
+                let g = prev[q];
+                if g != 0.0 {
+                    prev[q] = 0.0;
+                    for (x, &r) in prev.iter_mut().zip(row.iter()) {
+                        *x -= g * r;
+                    }
                 }
             }
-            break;
         }
-        let k1 = k + 1;
-        u.copy_from_slice(&a[k * n..(k + 1) * n]);
-        let uk1 = u[k1];
-        // Column k+1 after the step on k decides the second pivot.
-        let p1 = pivot_row(n, k1, |i| a[i * n + k1] - a[i * n + k] * uk1)?;
-        perm[k1] = p1;
-        swap_rows(a, n, k1, p1);
-        {
-            let row = &mut a[k1 * n..(k1 + 1) * n];
-            let f = row[k];
-            row[k] = 0.0;
-            for (r, &q) in row.iter_mut().zip(u.iter()) {
-                *r -= f * q;
-            }
-            logdet += scale_pivot_row(row, k1);
-            v.copy_from_slice(row);
+        let (before, rest) = a.split_at_mut(k * n);
+        let (panel, after) = rest.split_at_mut(b * n);
+        for row in before.chunks_exact_mut(n).chain(after.chunks_exact_mut(n)) {
+            sweep_row(row, k, panel, n);
         }
-        u[k1] = 0.0;
-        for (j, r) in a[k * n..(k + 1) * n].iter_mut().enumerate() {
-            *r = u[j] - uk1 * v[j];
-        }
-        for (i, row) in a.chunks_exact_mut(n).enumerate() {
-            if i == k || i == k1 {
-                continue;
-            }
-            let f = row[k];
-            let g = row[k1] - f * uk1;
-            if f == 0.0 && g == 0.0 {
-                continue;
-            }
-            row[k] = 0.0;
-            row[k1] = 0.0;
-            for ((r, &x), &y) in row.iter_mut().zip(u.iter()).zip(v.iter()) {
-                *r -= f * x + g * y;
-            }
-        }
-        k += 2;
+        k += b;
     }
     // The row interchanges made the result inv(PA) = inv(A)·Pᵀ: undo them on the columns.
     for k in (0..n).rev() {
