@@ -287,6 +287,14 @@ impl Search {
         self.find_reverses_to_y(y, score);
     }
 
+    /// Finds every node's operators afresh (for tests of the local refresh).
+    #[cfg(test)]
+    pub fn refresh_all(&mut self, score: &mut BicScore) {
+        for y in 0..self.pdag.n_nodes() {
+            self.refresh(y, score);
+        }
+    }
+
     /// Whether every semi-directed path from y to x meets `blocked` (the direct edge y → x
     /// ignored for a Reverse); a path found is recorded in `unblocked`.
     fn blocks_paths(&mut self, y: usize, x: usize, blocked: NodeSet, ignore_direct: bool) -> bool {
@@ -419,9 +427,12 @@ impl Search {
                 changed.insert(v);
             }
         }
+        // An unchanged y keeps Pa(y), Ne(y) and Ch(y). Its Inserts and Deletes then depend on
+        // the rest of the graph only through adjacencies of (and among) Ne(y), and its
+        // Reverses also through Pa(x) of its children x: a changed parent alone alters none.
         let mut refresh = changed;
         for v in 0..d {
-            let around = old.adjacent(v).union(self.pdag.adjacent(v));
+            let around = self.pdag.neighbors(v).union(self.pdag.children(v));
             if !around.is_disjoint(changed) {
                 refresh.insert(v);
             }
