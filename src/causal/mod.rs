@@ -7,12 +7,14 @@ use crate::graph::DiGraph;
 use crate::run::{Progress, StepOutcome, StopReason};
 
 pub mod catalog;
+pub mod dagma;
 pub mod ges;
 pub mod knowledge;
 pub mod notears;
 pub mod pc;
 pub mod score;
 pub mod sdcd;
+pub mod xges;
 
 pub use knowledge::Knowledge;
 
