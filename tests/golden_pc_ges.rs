@@ -188,6 +188,7 @@ fn er50_data() -> DMatrix<f64> {
         n_rows: 1000,
         seed: 5,
         expected_degree: 2.0,
+        ..Default::default()
     })
     .unwrap()
     .dataset

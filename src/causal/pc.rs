@@ -725,6 +725,7 @@ mod tests {
             n_rows: 2000,
             seed: 11,
             expected_degree: 1.5,
+            ..Default::default()
         })
         .unwrap();
         let x = data.dataset.to_matrix();

@@ -386,7 +386,9 @@ async fn fetch_bytes(url: &str) -> Result<Vec<u8>, String> {
     if !response.ok() {
         return Err(format!("{url}: HTTP {}", response.status()));
     }
-    let buffer = response.array_buffer().map_err(|e| format!("{url}: {e:?}"))?;
+    let buffer = response
+        .array_buffer()
+        .map_err(|e| format!("{url}: {e:?}"))?;
     let buffer = wasm_bindgen_futures::JsFuture::from(buffer)
         .await
         .map_err(|e| format!("{url}: {e:?}"))?;
