@@ -57,7 +57,7 @@ const fn field(
 }
 
 /// Every learner the page offers, in the order of the `<select>`.
-pub const ALGORITHMS: &[AlgorithmInfo] = &[NOTEARS, SDCD];
+pub const ALGORITHMS: &[AlgorithmInfo] = &[NOTEARS, DAGMA, SDCD, PC, GES, XGES];
 
 const NOTEARS: AlgorithmInfo = AlgorithmInfo {
     id: "notears",
@@ -164,6 +164,114 @@ const SDCD: AlgorithmInfo = AlgorithmInfo {
             true,
         ),
     ],
+};
+
+const DAGMA: AlgorithmInfo = AlgorithmInfo {
+    id: "dagma",
+    name: "DAGMA",
+    citation: "Bello, Aragam & Ravikumar (NeurIPS 2022), DAGMA: Learning DAGs via M-matrices and a log-determinant acyclicity characterization",
+    paper_url: "https://arxiv.org/abs/2209.08037",
+    summary: "Like NOTEARS it fits X ≈ XW, but measures cycles with h(W) = −log det(sI − W∘W) + \
+              d·log s, which is zero exactly on DAGs and cheaper than a matrix exponential. It \
+              follows a central path: the fit's weight μ shrinks tenfold at each of five stages \
+              while W is kept inside the region where h is defined.",
+    output: GraphKind::Dag,
+    uses_knowledge: true,
+    uses_interventions: false,
+    threshold_key: Some("w_threshold"),
+    fields: &[
+        field(
+            "lambda1",
+            "L1 penalty λ₁",
+            "larger → sparser graphs (0.02 as in the paper; the package's fit() uses 0.03)",
+            0.0,
+            0.01,
+            false,
+        ),
+        field(
+            "w_threshold",
+            "Final threshold",
+            "edges with |w| below are dropped",
+            0.0,
+            0.05,
+            false,
+        ),
+        field(
+            "lr",
+            "Adam learning rate",
+            "halved automatically when W leaves the M-matrix domain",
+            0.0,
+            0.0001,
+            false,
+        ),
+    ],
+};
+
+const PC: AlgorithmInfo = AlgorithmInfo {
+    id: "pc",
+    name: "PC (stable)",
+    citation: "Spirtes, Glymour & Scheines (2000); order-independent skeleton of Colombo & Maathuis (JMLR 2014)",
+    paper_url: "https://jmlr.org/papers/v15/colombo14a.html",
+    summary: "Starts from the complete graph and deletes an edge whenever two variables look \
+              independent given some set of their neighbours (Fisher's z test on partial \
+              correlations), trying sets of size 0, 1, 2, … in turn. Colliders a → c ← b are \
+              read from the separating sets, and Meek's rules orient what follows.",
+    output: GraphKind::Cpdag,
+    uses_knowledge: true,
+    uses_interventions: false,
+    threshold_key: None,
+    fields: &[field(
+        "alpha",
+        "Significance level α",
+        "smaller → fewer edges survive (each test is stricter)",
+        0.0,
+        0.01,
+        false,
+    )],
+};
+
+const GES: AlgorithmInfo = AlgorithmInfo {
+    id: "ges",
+    name: "GES",
+    citation: "Chickering (JMLR 2002), Optimal Structure Identification With Greedy Search",
+    paper_url: "https://www.jmlr.org/papers/v3/chickering02b.html",
+    summary: "Searches over Markov equivalence classes with a score (Gaussian BIC): a forward \
+              phase inserts the edge that raises the score most until none does, then a \
+              backward phase deletes edges while that helps. Watch the graph grow, then shrink.",
+    output: GraphKind::Cpdag,
+    uses_knowledge: true,
+    uses_interventions: false,
+    threshold_key: None,
+    fields: &[field(
+        "lambda",
+        "BIC penalty λ",
+        "per parameter, times log n; larger → sparser (0.5 is the standard BIC)",
+        0.0,
+        0.1,
+        false,
+    )],
+};
+
+const XGES: AlgorithmInfo = AlgorithmInfo {
+    id: "xges",
+    name: "XGES",
+    citation: "Nazaret & Blei (2025), Extremely Greedy Equivalence Search",
+    paper_url: "https://arxiv.org/abs/2502.19551",
+    summary: "A faster, more accurate GES: inserts, deletes and reversals compete in one loop \
+              (a helpful deletion always wins), only operators near a change are re-scored, \
+              and a final extended search forces each edge out to escape local optima.",
+    output: GraphKind::Cpdag,
+    uses_knowledge: true,
+    uses_interventions: false,
+    threshold_key: None,
+    fields: &[field(
+        "alpha",
+        "BIC penalty α",
+        "penalty per parameter is α/2 · log n; α = 2 is the usual BIC",
+        0.0,
+        0.5,
+        false,
+    )],
 };
 
 /// The learner with this id.

@@ -7,9 +7,13 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::causal::dagma::DagmaParams;
+use crate::causal::ges::GesParams;
 use crate::causal::knowledge::KnowledgeSpec;
 use crate::causal::notears::NotearsParams;
+use crate::causal::pc::PcParams;
 use crate::causal::sdcd::SdcdParams;
+use crate::causal::xges::XgesParams;
 use crate::causal::{GraphKind, LearnedGraph};
 use crate::data::csv_reader::{Prep, Problem};
 use crate::data::synthetic::SyntheticParams;
@@ -17,7 +21,7 @@ use crate::data::ColumnSummary;
 use crate::run::Progress;
 
 /// Version of the message types below.
-pub const PROTOCOL_VERSION: u32 = 4;
+pub const PROTOCOL_VERSION: u32 = 5;
 
 /// A message from the page to a worker.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -94,7 +98,11 @@ impl DataSpec {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum AlgorithmParams {
     Notears(NotearsParams),
+    Dagma(DagmaParams),
     Sdcd(SdcdParams),
+    Pc(PcParams),
+    Ges(GesParams),
+    Xges(XgesParams),
 }
 
 impl AlgorithmParams {
@@ -102,7 +110,11 @@ impl AlgorithmParams {
     pub fn id(&self) -> &'static str {
         match self {
             AlgorithmParams::Notears(_) => "notears",
+            AlgorithmParams::Dagma(_) => "dagma",
             AlgorithmParams::Sdcd(_) => "sdcd",
+            AlgorithmParams::Pc(_) => "pc",
+            AlgorithmParams::Ges(_) => "ges",
+            AlgorithmParams::Xges(_) => "xges",
         }
     }
 
@@ -110,7 +122,11 @@ impl AlgorithmParams {
     pub fn default_for(id: &str) -> Option<AlgorithmParams> {
         Some(match id {
             "notears" => AlgorithmParams::Notears(NotearsParams::default()),
+            "dagma" => AlgorithmParams::Dagma(DagmaParams::default()),
             "sdcd" => AlgorithmParams::Sdcd(SdcdParams::default()),
+            "pc" => AlgorithmParams::Pc(PcParams::default()),
+            "ges" => AlgorithmParams::Ges(GesParams::default()),
+            "xges" => AlgorithmParams::Xges(XgesParams::default()),
             _ => return None,
         })
     }
@@ -252,6 +268,10 @@ user_error_from!(
     crate::data::DataError,
     crate::causal::notears::NotearsError,
     crate::causal::sdcd::SdcdError,
+    crate::causal::dagma::DagmaError,
+    crate::causal::pc::PcError,
+    crate::causal::ges::GesError,
+    crate::causal::xges::XgesError,
     crate::causal::knowledge::KnowledgeError
 );
 

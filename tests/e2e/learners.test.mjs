@@ -35,7 +35,7 @@ async function generate(app, settings) {
   await app.waitForPreview();
 }
 
-const LEARNERS = ['notears', 'sdcd'];
+const LEARNERS = ['notears', 'dagma', 'sdcd', 'pc', 'ges', 'xges'];
 
 for (const id of LEARNERS) {
   test(`${id} runs to done on Sachs and on a small synthetic set`, async () => {
