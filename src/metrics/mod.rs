@@ -122,6 +122,30 @@ pub struct CpdagComparison {
     pub skeleton_f1: f64,
 }
 
+/// Compares a learned graph, in the two-way weight convention (weights both ways =
+/// undirected), with the CPDAG of the true DAG. A learned DAG is first replaced by its own
+/// CPDAG, so DAG and CPDAG learners are scored alike on what the data can identify; a graph
+/// with a directed cycle (PC can produce one from conflicting colliders) is compared as it is.
+pub fn compare_with_true_cpdag(
+    truth: &DiGraph,
+    weights: &nalgebra::DMatrix<f64>,
+) -> CpdagComparison {
+    let estimate = Pdag::from_weights(weights);
+    let has_undirected = (0..estimate.n_nodes())
+        .any(|i| (i + 1..estimate.n_nodes()).any(|j| estimate.is_undirected(i, j)));
+    let estimate = if has_undirected {
+        estimate
+    } else {
+        let dag = DiGraph::from_weights(weights, f64::MIN_POSITIVE);
+        if dag.is_acyclic() {
+            Pdag::from_dag(&dag)
+        } else {
+            estimate
+        }
+    };
+    compare_cpdags(&Pdag::from_dag(truth), &estimate)
+}
+
 /// Compares an estimated PDAG with a reference one on the nodes they share; edges touching
 /// the other nodes count as missing or extra.
 pub fn compare_cpdags(reference: &Pdag, estimate: &Pdag) -> CpdagComparison {
@@ -283,5 +307,35 @@ mod tests {
         let c = compare(&truth, &est);
         assert_eq!(c.extra, vec![(1, 2)]);
         assert_eq!(c.shd, 1);
+    }
+
+    #[test]
+    fn dags_and_cpdags_are_scored_against_the_true_cpdag() {
+        // Truth 0 → 1 → 2: its CPDAG is 0 — 1 — 2 (no v-structure).
+        let truth = DiGraph::from_edges(3, &[(0, 1), (1, 2)]);
+        let w = |edges: &[(usize, usize)]| {
+            let mut m = nalgebra::DMatrix::zeros(3, 3);
+            for &(i, j) in edges {
+                m[(i, j)] = 0.7;
+            }
+            m
+        };
+        // The reversed chain is Markov equivalent: SHD 0 between CPDAGs (2 as DAGs).
+        assert_eq!(
+            compare_with_true_cpdag(&truth, &w(&[(2, 1), (1, 0)])).shd,
+            0
+        );
+        assert_eq!(
+            compare(&truth, &DiGraph::from_edges(3, &[(2, 1), (1, 0)])).shd,
+            2
+        );
+        // A learned CPDAG with both undirected edges is exactly right.
+        let cpdag = w(&[(0, 1), (1, 0), (1, 2), (2, 1)]);
+        assert_eq!(compare_with_true_cpdag(&truth, &cpdag).shd, 0);
+        // A collider 0 → 1 ← 2 differs in both marks: SHD 2.
+        assert_eq!(
+            compare_with_true_cpdag(&truth, &w(&[(0, 1), (2, 1)])).shd,
+            2
+        );
     }
 }

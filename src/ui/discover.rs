@@ -11,7 +11,7 @@ use crate::causal::catalog::{self, ALGORITHMS};
 use crate::causal::knowledge::KnowledgeSpec;
 use crate::causal::GraphKind;
 use crate::graph::DiGraph;
-use crate::metrics::compare;
+use crate::metrics::{compare, compare_with_true_cpdag};
 
 /// A weighted graph the page can draw: the live estimate or the final result.
 #[derive(Debug, Clone, PartialEq)]
@@ -234,6 +234,7 @@ fn Metrics(scene: Scene) -> impl IntoView {
         }.into_any();
     };
     let c = compare(&truth, &scene.graph());
+    let cc = compare_with_true_cpdag(&truth, &scene.weights);
     let pct = |x: f64| format!("{:.0}%", 100.0 * x);
     view! {
         <dl class="metrics" data-testid="metrics">
@@ -243,8 +244,11 @@ fn Metrics(scene: Scene) -> impl IntoView {
             <div><dt>"F1"</dt><dd data-testid="f1">{format!("{:.2}", c.f1)}</dd></div>
             <div><dt>"correct · reversed · extra · missing"</dt>
                 <dd>{format!("{} · {} · {} · {}", c.correct.len(), c.reversed.len(), c.extra.len(), c.missing.len())}</dd></div>
+            <div><dt>"SHD between CPDAGs"</dt><dd data-testid="shd-cpdag">{cc.shd}</dd></div>
+            <div><dt>"skeleton F1"</dt><dd data-testid="skeleton-f1">{format!("{:.2}", cc.skeleton_f1)}</dd></div>
         </dl>
-        <p class="muted small">"SHD (structural Hamming distance) counts the edge changes needed to turn the learned graph into the true one: each missing, extra or reversed edge counts 1."</p>
+        <p class="muted small">"SHD (structural Hamming distance) counts the edge changes needed to turn the learned graph into the true one: each missing, extra or reversed edge counts 1 (an undirected edge counts as one correct and one extra arrow). "
+            "SHD between CPDAGs compares what the data can identify: both graphs are first turned into their Markov equivalence classes, and each node pair whose edge differs in any way counts 1. Skeleton F1 ignores directions."</p>
     }.into_any()
 }
 

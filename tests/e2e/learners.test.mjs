@@ -55,6 +55,9 @@ for (const id of LEARNERS) {
     assert.equal(await app.page.locator('[data-testid=dag] [data-node]').count(), 6);
     const shd = Number(await app.page.innerText('[data-testid=shd]'));
     assert.ok(shd <= 6, `${id}: SHD ${shd} on an easy 6-node linear set`);
+    // Every learner is also scored on what the data can identify: CPDAG against true CPDAG.
+    const shdCpdag = Number(await app.page.innerText('[data-testid=shd-cpdag]'));
+    assert.ok(Number.isInteger(shdCpdag) && shdCpdag <= shd + 6, `${id}: CPDAG SHD ${shdCpdag}`);
     assert.deepEqual(app.errors, []);
     await app.close();
   });
