@@ -132,6 +132,9 @@ impl AlgorithmParams {
     }
 }
 
+// A job is built once per run and travels boxed in `ToWorker::Start`; the size of its largest
+// variant does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Job {
     /// Read the data and describe it: columns, summaries, problems, first rows.
