@@ -9,10 +9,21 @@
 
 use nalgebra::{DMatrix, DMatrixView, DMatrixViewMut};
 use serde::{Deserialize, Serialize};
-use thiserror::Error;
 
+use super::input::{DataRequirements, InputError};
 use super::{GraphKind, Knowledge, LearnedGraph, Learner};
 use crate::run::{Progress, StepOutcome, StopReason};
+
+/// Why DAGMA cannot run on the given data or settings.
+pub type DagmaError = InputError;
+
+/// What DAGMA needs of its data.
+const REQUIREMENTS: DataRequirements = DataRequirements {
+    learner: "DAGMA",
+    min_rows: 2,
+    why: " rows to estimate covariances",
+    no_constant_columns: false,
+};
 
 /// Settings of DAGMA; the defaults are those of `DagmaLinear.fit` and `minimize`, except λ₁.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -73,7 +84,7 @@ impl DagmaParams {
     /// Checks every setting, naming the first bad one.
     pub fn validate(&self) -> Result<(), DagmaError> {
         let bad = |name: &'static str, value: String, allowed: &'static str| {
-            Err(DagmaError::InvalidParameter {
+            Err(InputError::InvalidParameter {
                 name,
                 value,
                 allowed,
@@ -164,55 +175,6 @@ impl DagmaParams {
             );
         }
         Ok(())
-    }
-}
-
-/// Why DAGMA cannot run on the given data or settings.
-#[derive(Debug, Clone, PartialEq, Error)]
-pub enum DagmaError {
-    #[error("the data has {n_rows} row{}; DAGMA needs at least 2 rows to estimate covariances", if *n_rows == 1 { "" } else { "s" })]
-    TooFewRows { n_rows: usize },
-    #[error("the data has {n_cols} column{}; a causal graph needs at least 2 variables", if *n_cols == 1 { "" } else { "s" })]
-    TooFewColumns { n_cols: usize },
-    #[error("the value in row {} of column {} is {value}, not a finite number", row + 1, col + 1)]
-    NonFinite { row: usize, col: usize, value: f64 },
-    #[error("{name} is {value}; it must be {allowed}")]
-    InvalidParameter {
-        name: &'static str,
-        value: String,
-        allowed: &'static str,
-    },
-}
-
-impl DagmaError {
-    /// A short heading for the page.
-    pub fn title(&self) -> &'static str {
-        match self {
-            DagmaError::TooFewRows { .. } => "Not enough rows",
-            DagmaError::TooFewColumns { .. } => "Not enough columns",
-            DagmaError::NonFinite { .. } => "Data is not all numbers",
-            DagmaError::InvalidParameter { .. } => "Invalid setting",
-        }
-    }
-
-    /// What the user can do about it.
-    pub fn hint(&self) -> String {
-        match self {
-            DagmaError::TooFewRows { .. } => {
-                "Load a dataset with more observations (hundreds of rows give usable results)."
-                    .into()
-            }
-            DagmaError::TooFewColumns { .. } => {
-                "Keep at least two numeric columns: un-drop columns or load a wider dataset.".into()
-            }
-            DagmaError::NonFinite { col, .. } => format!(
-                "Remove or fix the row, or drop column {} before learning.",
-                col + 1
-            ),
-            DagmaError::InvalidParameter { name, .. } => {
-                format!("Change {name} in the settings, or reset the settings to their defaults.")
-            }
-        }
     }
 }
 
@@ -449,21 +411,8 @@ impl Dagma {
         knowledge: &Knowledge,
     ) -> Result<Dagma, DagmaError> {
         params.validate()?;
+        REQUIREMENTS.check(x)?;
         let (n, d) = x.shape();
-        if d < 2 {
-            return Err(DagmaError::TooFewColumns { n_cols: d });
-        }
-        if n < 2 {
-            return Err(DagmaError::TooFewRows { n_rows: n });
-        }
-        for col in 0..d {
-            for row in 0..n {
-                let value = x[(row, col)];
-                if !value.is_finite() {
-                    return Err(DagmaError::NonFinite { row, col, value });
-                }
-            }
-        }
         let mut centred = x.clone();
         for mut column in centred.column_iter_mut() {
             let mean = column.mean();
@@ -995,7 +944,7 @@ mod tests {
         let one = DMatrix::from_element(1, 3, 1.0);
         assert!(matches!(
             Dagma::new(&one, DagmaParams::default(), &Knowledge::default()),
-            Err(DagmaError::TooFewRows { n_rows: 1 })
+            Err(DagmaError::TooFewRows { n_rows: 1, .. })
         ));
     }
 }

@@ -8,13 +8,23 @@
 
 use nalgebra::DMatrix;
 use serde::{Deserialize, Serialize};
-use thiserror::Error;
 
-use super::pc::{check_data, PcError};
+use super::input::{DataRequirements, InputError};
 use super::score::GaussianBic;
 use super::{GraphKind, Knowledge, LearnedGraph, Learner};
 use crate::graph::Pdag;
 use crate::run::{Progress, StepOutcome, StopReason};
+
+/// Why GES cannot run on the given data or settings.
+pub type GesError = InputError;
+
+/// What GES needs of its data.
+const REQUIREMENTS: DataRequirements = DataRequirements {
+    learner: "GES",
+    min_rows: 5,
+    why: "",
+    no_constant_columns: true,
+};
 
 /// Settings of GES.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -40,89 +50,13 @@ impl Default for GesParams {
 impl GesParams {
     pub fn validate(&self) -> Result<(), GesError> {
         if !(self.lambda >= 0.0 && self.lambda.is_finite()) {
-            return Err(GesError::InvalidParameter {
+            return Err(InputError::InvalidParameter {
                 name: "λ (penalty weight)",
                 value: self.lambda.to_string(),
                 allowed: "a number ≥ 0, e.g. 0.5 (the usual BIC)",
             });
         }
         Ok(())
-    }
-}
-
-/// Why GES cannot run on the given data or settings.
-#[derive(Debug, Clone, PartialEq, Error)]
-pub enum GesError {
-    #[error("the data has {n_rows} row{}; GES needs at least 5", if *n_rows == 1 { "" } else { "s" })]
-    TooFewRows { n_rows: usize },
-    #[error("the data has {n_cols} column{}; a causal graph needs at least 2 variables", if *n_cols == 1 { "" } else { "s" })]
-    TooFewColumns { n_cols: usize },
-    #[error("the value in row {} of column {} is {value}, not a finite number", row + 1, col + 1)]
-    NonFinite { row: usize, col: usize, value: f64 },
-    #[error("column {} is constant, so its variance is zero", col + 1)]
-    ConstantColumn { col: usize },
-    #[error("{name} is {value}; it must be {allowed}")]
-    InvalidParameter {
-        name: &'static str,
-        value: String,
-        allowed: &'static str,
-    },
-}
-
-impl From<PcError> for GesError {
-    fn from(e: PcError) -> GesError {
-        match e {
-            PcError::TooFewRows { n_rows } => GesError::TooFewRows { n_rows },
-            PcError::TooFewColumns { n_cols } => GesError::TooFewColumns { n_cols },
-            PcError::NonFinite { row, col, value } => GesError::NonFinite { row, col, value },
-            PcError::ConstantColumn { col } => GesError::ConstantColumn { col },
-            PcError::InvalidParameter {
-                name,
-                value,
-                allowed,
-            } => GesError::InvalidParameter {
-                name,
-                value,
-                allowed,
-            },
-        }
-    }
-}
-
-impl GesError {
-    pub fn title(&self) -> &'static str {
-        match self {
-            GesError::TooFewRows { .. } => "Not enough rows",
-            GesError::TooFewColumns { .. } => "Not enough columns",
-            GesError::NonFinite { .. } => "Data is not all numbers",
-            GesError::ConstantColumn { .. } => "A column is constant",
-            GesError::InvalidParameter { .. } => "Invalid setting",
-        }
-    }
-
-    pub fn hint(&self) -> String {
-        match self {
-            GesError::TooFewRows { .. } => {
-                "Load a dataset with more observations (hundreds of rows give usable results)."
-                    .into()
-            }
-            GesError::TooFewColumns { .. } => {
-                "Keep at least two numeric columns: un-drop columns or load a wider dataset.".into()
-            }
-            GesError::NonFinite { col, .. } => format!(
-                "Remove or fix the row, or drop column {} before learning.",
-                col + 1
-            ),
-            GesError::ConstantColumn { col } => {
-                format!(
-                    "Drop column {} before learning: it carries no information.",
-                    col + 1
-                )
-            }
-            GesError::InvalidParameter { name, .. } => {
-                format!("Change {name} in the settings, or reset the settings to their defaults.")
-            }
-        }
     }
 }
 
@@ -245,7 +179,7 @@ impl Ges {
         knowledge: &Knowledge,
     ) -> Result<Ges, GesError> {
         params.validate()?;
-        check_data(x)?;
+        REQUIREMENTS.check(x)?;
         let d = x.ncols();
         let mut score = GaussianBic::new(x, params.lambda);
         let total_score = (0..d).map(|j| score.local_score(j, &[])).sum();

@@ -9,6 +9,7 @@ use crate::run::{Progress, StepOutcome, StopReason};
 pub mod catalog;
 pub mod dagma;
 pub mod ges;
+pub mod input;
 pub mod knowledge;
 pub mod notears;
 pub mod pc;

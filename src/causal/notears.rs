@@ -8,12 +8,23 @@
 
 use nalgebra::DMatrix;
 use serde::{Deserialize, Serialize};
-use thiserror::Error;
 
+use super::input::{DataRequirements, InputError};
 use super::{GraphKind, Knowledge, LearnedGraph, Learner};
 use crate::linalg::{expm, matmul_into, Expm};
 use crate::optim::{Lbfgsb, LbfgsbParams};
 use crate::run::{Progress, StepOutcome, StopReason};
+
+/// Why NOTEARS cannot run on the given data or settings.
+pub type NotearsError = InputError;
+
+/// What NOTEARS needs of its data.
+const REQUIREMENTS: DataRequirements = DataRequirements {
+    learner: "NOTEARS",
+    min_rows: 2,
+    why: " rows to estimate covariances",
+    no_constant_columns: false,
+};
 
 /// Settings of NOTEARS; the defaults are those of `linear.py`'s `notears_linear`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -46,7 +57,7 @@ impl NotearsParams {
     /// Checks every setting, naming the first bad one.
     pub fn validate(&self) -> Result<(), NotearsError> {
         let bad = |name: &'static str, value: String, allowed: &'static str| {
-            Err(NotearsError::InvalidParameter {
+            Err(InputError::InvalidParameter {
                 name,
                 value,
                 allowed,
@@ -89,55 +100,6 @@ impl NotearsParams {
             );
         }
         Ok(())
-    }
-}
-
-/// Why NOTEARS cannot run on the given data or settings.
-#[derive(Debug, Clone, PartialEq, Error)]
-pub enum NotearsError {
-    #[error("the data has {n_rows} row{}; NOTEARS needs at least 2 rows to estimate covariances", if *n_rows == 1 { "" } else { "s" })]
-    TooFewRows { n_rows: usize },
-    #[error("the data has {n_cols} column{}; a causal graph needs at least 2 variables", if *n_cols == 1 { "" } else { "s" })]
-    TooFewColumns { n_cols: usize },
-    #[error("the value in row {} of column {} is {value}, not a finite number", row + 1, col + 1)]
-    NonFinite { row: usize, col: usize, value: f64 },
-    #[error("{name} is {value}; it must be {allowed}")]
-    InvalidParameter {
-        name: &'static str,
-        value: String,
-        allowed: &'static str,
-    },
-}
-
-impl NotearsError {
-    /// A short heading for the page.
-    pub fn title(&self) -> &'static str {
-        match self {
-            NotearsError::TooFewRows { .. } => "Not enough rows",
-            NotearsError::TooFewColumns { .. } => "Not enough columns",
-            NotearsError::NonFinite { .. } => "Data is not all numbers",
-            NotearsError::InvalidParameter { .. } => "Invalid setting",
-        }
-    }
-
-    /// What the user can do about it.
-    pub fn hint(&self) -> String {
-        match self {
-            NotearsError::TooFewRows { .. } => {
-                "Load a dataset with more observations (hundreds of rows give usable results)."
-                    .into()
-            }
-            NotearsError::TooFewColumns { .. } => {
-                "Keep at least two numeric columns: un-drop columns or load a wider dataset.".into()
-            }
-            NotearsError::NonFinite { col, .. } => format!(
-                "Remove or fix the row, or drop column {} before learning.",
-                col + 1
-            ),
-            NotearsError::InvalidParameter { name, .. } => {
-                format!("Change {name} in the settings, or reset the settings to their defaults.")
-            }
-        }
     }
 }
 
@@ -271,21 +233,8 @@ impl Notears {
         knowledge: &Knowledge,
     ) -> Result<Notears, NotearsError> {
         params.validate()?;
+        REQUIREMENTS.check(x)?;
         let (n, d) = x.shape();
-        if d < 2 {
-            return Err(NotearsError::TooFewColumns { n_cols: d });
-        }
-        if n < 2 {
-            return Err(NotearsError::TooFewRows { n_rows: n });
-        }
-        for col in 0..d {
-            for row in 0..n {
-                let value = x[(row, col)];
-                if !value.is_finite() {
-                    return Err(NotearsError::NonFinite { row, col, value });
-                }
-            }
-        }
         let mut centred = x.clone();
         for mut column in centred.column_iter_mut() {
             let mean = column.mean();
@@ -750,7 +699,12 @@ mod tests {
         );
         assert_eq!(
             Notears::new(&x.rows(0, 1).into_owned(), p.clone()).err(),
-            Some(NotearsError::TooFewRows { n_rows: 1 })
+            Some(NotearsError::TooFewRows {
+                learner: "NOTEARS",
+                n_rows: 1,
+                min: 2,
+                why: " rows to estimate covariances",
+            })
         );
         let mut bad = x.clone();
         bad[(2, 1)] = f64::NAN;
@@ -784,7 +738,7 @@ mod tests {
             },
         ] {
             let err = Notears::new(&x, params).err().unwrap();
-            assert!(matches!(err, NotearsError::InvalidParameter { .. }));
+            assert!(matches!(err, InputError::InvalidParameter { .. }));
             assert!(err.hint().contains("settings"));
         }
         assert!(p.validate().is_ok());

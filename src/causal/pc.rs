@@ -13,11 +13,22 @@
 
 use nalgebra::DMatrix;
 use serde::{Deserialize, Serialize};
-use thiserror::Error;
 
+use super::input::{DataRequirements, InputError};
 use super::{GraphKind, Knowledge, LearnedGraph, Learner};
 use crate::graph::Pdag;
 use crate::run::{Progress, StepOutcome, StopReason};
+
+/// Why PC cannot run on the given data or settings.
+pub type PcError = InputError;
+
+/// What PC needs of its data.
+const REQUIREMENTS: DataRequirements = DataRequirements {
+    learner: "PC",
+    min_rows: 5,
+    why: " for the Fisher z test",
+    no_constant_columns: true,
+};
 
 /// Settings of PC; the defaults are causal-learn's `pc` defaults.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -41,7 +52,7 @@ impl Default for PcParams {
 impl PcParams {
     pub fn validate(&self) -> Result<(), PcError> {
         if !(self.alpha > 0.0 && self.alpha < 1.0) {
-            return Err(PcError::InvalidParameter {
+            return Err(InputError::InvalidParameter {
                 name: "α (significance level)",
                 value: self.alpha.to_string(),
                 allowed: "a number strictly between 0 and 1, e.g. 0.05",
@@ -49,86 +60,6 @@ impl PcParams {
         }
         Ok(())
     }
-}
-
-/// Why PC cannot run on the given data or settings.
-#[derive(Debug, Clone, PartialEq, Error)]
-pub enum PcError {
-    #[error("the data has {n_rows} row{}; the Fisher z test needs at least 5", if *n_rows == 1 { "" } else { "s" })]
-    TooFewRows { n_rows: usize },
-    #[error("the data has {n_cols} column{}; a causal graph needs at least 2 variables", if *n_cols == 1 { "" } else { "s" })]
-    TooFewColumns { n_cols: usize },
-    #[error("the value in row {} of column {} is {value}, not a finite number", row + 1, col + 1)]
-    NonFinite { row: usize, col: usize, value: f64 },
-    #[error("column {} is constant, so its correlations are undefined", col + 1)]
-    ConstantColumn { col: usize },
-    #[error("{name} is {value}; it must be {allowed}")]
-    InvalidParameter {
-        name: &'static str,
-        value: String,
-        allowed: &'static str,
-    },
-}
-
-impl PcError {
-    pub fn title(&self) -> &'static str {
-        match self {
-            PcError::TooFewRows { .. } => "Not enough rows",
-            PcError::TooFewColumns { .. } => "Not enough columns",
-            PcError::NonFinite { .. } => "Data is not all numbers",
-            PcError::ConstantColumn { .. } => "A column is constant",
-            PcError::InvalidParameter { .. } => "Invalid setting",
-        }
-    }
-
-    pub fn hint(&self) -> String {
-        match self {
-            PcError::TooFewRows { .. } => {
-                "Load a dataset with more observations (hundreds of rows give usable results)."
-                    .into()
-            }
-            PcError::TooFewColumns { .. } => {
-                "Keep at least two numeric columns: un-drop columns or load a wider dataset.".into()
-            }
-            PcError::NonFinite { col, .. } => format!(
-                "Remove or fix the row, or drop column {} before learning.",
-                col + 1
-            ),
-            PcError::ConstantColumn { col } => {
-                format!(
-                    "Drop column {} before learning: it carries no information.",
-                    col + 1
-                )
-            }
-            PcError::InvalidParameter { name, .. } => {
-                format!("Change {name} in the settings, or reset the settings to their defaults.")
-            }
-        }
-    }
-}
-
-/// Checks shape and values of the data shared by the score- and test-based learners.
-pub(crate) fn check_data(x: &DMatrix<f64>) -> Result<(), PcError> {
-    let (n, d) = x.shape();
-    if d < 2 {
-        return Err(PcError::TooFewColumns { n_cols: d });
-    }
-    if n < 5 {
-        return Err(PcError::TooFewRows { n_rows: n });
-    }
-    for col in 0..d {
-        for row in 0..n {
-            let value = x[(row, col)];
-            if !value.is_finite() {
-                return Err(PcError::NonFinite { row, col, value });
-            }
-        }
-        let first = x[(0, col)];
-        if (0..n).all(|r| x[(r, col)] == first) {
-            return Err(PcError::ConstantColumn { col });
-        }
-    }
-    Ok(())
 }
 
 /// The correlation matrix of the columns (numpy's `corrcoef`).
@@ -305,7 +236,7 @@ impl Pc {
     /// Required edges missing from the skeleton are not added (causal-learn does not either).
     pub fn new(x: &DMatrix<f64>, params: PcParams, knowledge: &Knowledge) -> Result<Pc, PcError> {
         params.validate()?;
-        check_data(x)?;
+        REQUIREMENTS.check(x)?;
         let (n, d) = x.shape();
         let corr = correlation(x);
         let mut adj = vec![true; d * d];
@@ -838,7 +769,7 @@ mod tests {
         let x = DMatrix::from_element(3, 3, 1.0);
         assert!(matches!(
             Pc::new(&x, PcParams::default(), &Knowledge::default()),
-            Err(PcError::TooFewRows { n_rows: 3 })
+            Err(PcError::TooFewRows { n_rows: 3, .. })
         ));
         let p = PcParams {
             alpha: f64::NAN,

@@ -18,6 +18,7 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+use super::input::{DataRequirements, InputError};
 use super::{GraphKind, Knowledge, LearnedGraph, Learner};
 use crate::graph::DiGraph;
 use crate::run::{Progress, StepOutcome, StopReason};
@@ -110,11 +111,11 @@ impl SdcdParams {
     /// Checks every setting, naming the first bad one.
     pub fn validate(&self) -> Result<(), SdcdError> {
         let bad = |name: &'static str, value: String, allowed: &'static str| {
-            Err(SdcdError::InvalidParameter {
+            Err(SdcdError::Input(InputError::InvalidParameter {
                 name,
                 value,
                 allowed,
-            })
+            }))
         };
         let count = |name: &'static str, v: usize, max: usize, allowed: &'static str| {
             if v == 0 || v > max {
@@ -212,18 +213,8 @@ impl SdcdParams {
 /// Why SDCD cannot run on the given data, interventions or settings.
 #[derive(Debug, Clone, PartialEq, Error)]
 pub enum SdcdError {
-    #[error("the data has {n_rows} row{}; SDCD needs at least {min} rows to hold out a validation set", if *n_rows == 1 { "" } else { "s" })]
-    TooFewRows { n_rows: usize, min: usize },
-    #[error("the data has {n_cols} column{}; a causal graph needs at least 2 variables", if *n_cols == 1 { "" } else { "s" })]
-    TooFewColumns { n_cols: usize },
-    #[error("the value in row {} of column {} is {value}, not a finite number", row + 1, col + 1)]
-    NonFinite { row: usize, col: usize, value: f64 },
-    #[error("{name} is {value}; it must be {allowed}")]
-    InvalidParameter {
-        name: &'static str,
-        value: String,
-        allowed: &'static str,
-    },
+    #[error(transparent)]
+    Input(#[from] InputError),
     #[error("the intervention mask has {found} rows{}; the data has {n_rows} rows and {n_cols} columns", if let Some(c) = bad_row_cols { format!(" and row {} has {} entries", c.0 + 1, c.1) } else { String::new() })]
     InterventionShape {
         found: usize,
@@ -246,10 +237,7 @@ impl SdcdError {
     /// A short heading for the page.
     pub fn title(&self) -> &'static str {
         match self {
-            SdcdError::TooFewRows { .. } => "Not enough rows",
-            SdcdError::TooFewColumns { .. } => "Not enough columns",
-            SdcdError::NonFinite { .. } => "Data is not all numbers",
-            SdcdError::InvalidParameter { .. } => "Invalid setting",
+            SdcdError::Input(e) => e.title(),
             SdcdError::InterventionShape { .. } | SdcdError::LabelCount { .. } => {
                 "Interventions do not match the data"
             }
@@ -260,20 +248,7 @@ impl SdcdError {
     /// What the user can do about it.
     pub fn hint(&self) -> String {
         match self {
-            SdcdError::TooFewRows { .. } => {
-                "Load a dataset with more observations (hundreds of rows give usable results)."
-                    .into()
-            }
-            SdcdError::TooFewColumns { .. } => {
-                "Keep at least two numeric columns: un-drop columns or load a wider dataset.".into()
-            }
-            SdcdError::NonFinite { col, .. } => format!(
-                "Remove or fix the row, or drop column {} before learning.",
-                col + 1
-            ),
-            SdcdError::InvalidParameter { name, .. } => {
-                format!("Change {name} in the settings, or reset the settings to their defaults.")
-            }
+            SdcdError::Input(e) => e.hint(),
             SdcdError::InterventionShape { .. } | SdcdError::LabelCount { .. } => {
                 "Give one intervention entry per data row (or none to treat all rows as \
                  observational)."
@@ -888,26 +863,26 @@ impl Sdcd {
         interventions: Option<&[Vec<bool>]>,
     ) -> Result<Sdcd, SdcdError> {
         params.validate()?;
-        let (n, d) = x.shape();
-        if d < 2 {
-            return Err(SdcdError::TooFewColumns { n_cols: d });
+        // Rows are checked below: how many SDCD needs depends on the validation fraction.
+        DataRequirements {
+            learner: "SDCD",
+            min_rows: 0,
+            why: "",
+            no_constant_columns: false,
         }
+        .check(x)?;
+        let (n, d) = x.shape();
         // `int(val_fraction * N)` validation rows must be ≥ 1, and a training row must remain.
         let n_val = (params.val_fraction * n as f64).floor() as usize;
         if n_val < 1 || n_val >= n {
             let min = (1.0 / params.val_fraction).ceil() as usize;
-            return Err(SdcdError::TooFewRows {
+            return Err(InputError::TooFewRows {
+                learner: "SDCD",
                 n_rows: n,
                 min: min.max(2),
-            });
-        }
-        for col in 0..d {
-            for row in 0..n {
-                let value = x[(row, col)];
-                if !value.is_finite() {
-                    return Err(SdcdError::NonFinite { row, col, value });
-                }
+                why: " rows to hold out a validation set",
             }
+            .into());
         }
         let mut keep = vec![1.0; n * d];
         if let Some(m) = interventions {
@@ -1747,7 +1722,10 @@ mod tests {
         let e = Sdcd::new(&x.rows(0, 4).into_owned(), SdcdParams::default(), &k, None)
             .err()
             .unwrap();
-        assert!(matches!(e, SdcdError::TooFewRows { n_rows: 4, .. }));
+        assert!(matches!(
+            e,
+            SdcdError::Input(InputError::TooFewRows { n_rows: 4, .. })
+        ));
         let e = Sdcd::new(
             &x.columns(0, 1).into_owned(),
             SdcdParams::default(),
@@ -1756,7 +1734,10 @@ mod tests {
         )
         .err()
         .unwrap();
-        assert!(matches!(e, SdcdError::TooFewColumns { .. }));
+        assert!(matches!(
+            e,
+            SdcdError::Input(InputError::TooFewColumns { .. })
+        ));
         let iv = vec![vec![false; 3]; 49];
         let e = Sdcd::new(&x, SdcdParams::default(), &k, Some(&iv))
             .err()

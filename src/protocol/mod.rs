@@ -269,11 +269,8 @@ macro_rules! user_error_from {
 user_error_from!(
     crate::data::csv_reader::CsvError,
     crate::data::DataError,
-    crate::causal::notears::NotearsError,
+    crate::causal::input::InputError,
     crate::causal::sdcd::SdcdError,
-    crate::causal::dagma::DagmaError,
-    crate::causal::pc::PcError,
-    crate::causal::ges::GesError,
     crate::causal::xges::XgesError,
     crate::causal::knowledge::KnowledgeError
 );

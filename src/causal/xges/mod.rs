@@ -17,6 +17,7 @@ use nalgebra::DMatrix;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+use super::input::{DataRequirements, InputError};
 use super::{GraphKind, Knowledge, LearnedGraph, Learner};
 use crate::run::{Progress, StepOutcome, StopReason};
 use pdag::{NodeSet, MAX_NODES};
@@ -47,11 +48,12 @@ impl XgesParams {
     /// Checks every setting, naming the first bad one.
     pub fn validate(&self) -> Result<(), XgesError> {
         if !(self.alpha > 0.0 && self.alpha.is_finite()) {
-            return Err(XgesError::InvalidParameter {
+            return Err(InputError::InvalidParameter {
                 name: "α (BIC penalty multiplier)",
                 value: self.alpha.to_string(),
                 allowed: "a number > 0, e.g. 2",
-            });
+            }
+            .into());
         }
         Ok(())
     }
@@ -60,63 +62,40 @@ impl XgesParams {
 /// Why XGES cannot run on the given data or settings.
 #[derive(Debug, Clone, PartialEq, Error)]
 pub enum XgesError {
-    #[error("the data has {n_rows} row{}; XGES needs at least 2 rows to estimate covariances", if *n_rows == 1 { "" } else { "s" })]
-    TooFewRows { n_rows: usize },
-    #[error("the data has {n_cols} column{}; a causal graph needs at least 2 variables", if *n_cols == 1 { "" } else { "s" })]
-    TooFewColumns { n_cols: usize },
+    #[error(transparent)]
+    Input(#[from] InputError),
     #[error("the data has {n_cols} columns; XGES handles at most {max}")]
     TooManyColumns { n_cols: usize, max: usize },
-    #[error("the value in row {} of column {} is {value}, not a finite number", row + 1, col + 1)]
-    NonFinite { row: usize, col: usize, value: f64 },
-    #[error("column {} is constant, so its Gaussian likelihood is unbounded", col + 1)]
-    ConstantColumn { col: usize },
-    #[error("{name} is {value}; it must be {allowed}")]
-    InvalidParameter {
-        name: &'static str,
-        value: String,
-        allowed: &'static str,
-    },
 }
 
 impl XgesError {
     /// A short heading for the page.
     pub fn title(&self) -> &'static str {
         match self {
-            XgesError::TooFewRows { .. } => "Not enough rows",
-            XgesError::TooFewColumns { .. } => "Not enough columns",
+            XgesError::Input(e) => e.title(),
             XgesError::TooManyColumns { .. } => "Too many columns",
-            XgesError::NonFinite { .. } => "Data is not all numbers",
-            XgesError::ConstantColumn { .. } => "Constant column",
-            XgesError::InvalidParameter { .. } => "Invalid setting",
         }
     }
 
     /// What the user can do about it.
     pub fn hint(&self) -> String {
         match self {
-            XgesError::TooFewRows { .. } => {
-                "Load a dataset with more observations (hundreds of rows give usable results)."
-                    .into()
-            }
-            XgesError::TooFewColumns { .. } => {
-                "Keep at least two numeric columns: un-drop columns or load a wider dataset.".into()
-            }
+            XgesError::Input(e) => e.hint(),
             XgesError::TooManyColumns { max, .. } => {
                 format!("Drop columns until at most {max} remain.")
-            }
-            XgesError::NonFinite { col, .. } => format!(
-                "Remove or fix the row, or drop column {} before learning.",
-                col + 1
-            ),
-            XgesError::ConstantColumn { col } => {
-                format!("Drop column {} before learning.", col + 1)
-            }
-            XgesError::InvalidParameter { name, .. } => {
-                format!("Change {name} in the settings, or reset the settings to their defaults.")
             }
         }
     }
 }
+
+/// What XGES needs of its data: a constant column would make its Gaussian likelihood
+/// unbounded.
+const REQUIREMENTS: DataRequirements = DataRequirements {
+    learner: "XGES",
+    min_rows: 2,
+    why: " rows to estimate covariances",
+    no_constant_columns: true,
+};
 
 /// Where the search is.
 enum Phase {
@@ -158,31 +137,14 @@ impl Xges {
         knowledge: &Knowledge,
     ) -> Result<Xges, XgesError> {
         params.validate()?;
-        let (n, d) = x.shape();
-        if d < 2 {
-            return Err(XgesError::TooFewColumns { n_cols: d });
-        }
+        let d = x.ncols();
         if d > MAX_NODES {
             return Err(XgesError::TooManyColumns {
                 n_cols: d,
                 max: MAX_NODES,
             });
         }
-        if n < 2 {
-            return Err(XgesError::TooFewRows { n_rows: n });
-        }
-        for col in 0..d {
-            for row in 0..n {
-                let value = x[(row, col)];
-                if !value.is_finite() {
-                    return Err(XgesError::NonFinite { row, col, value });
-                }
-            }
-            let first = x[(0, col)];
-            if x.column(col).iter().all(|&v| v == first) {
-                return Err(XgesError::ConstantColumn { col });
-            }
-        }
+        REQUIREMENTS.check(x)?;
         let mut score = BicScore::new(x, params.alpha);
         let mut forbidden = vec![NodeSet::default(); d];
         for (y, f) in forbidden.iter_mut().enumerate() {
@@ -472,7 +434,7 @@ mod tests {
         let err = Xges::new(&x, XgesParams::default(), &Knowledge::default())
             .err()
             .unwrap();
-        assert_eq!(err, XgesError::ConstantColumn { col: 1 });
+        assert_eq!(err, XgesError::Input(InputError::ConstantColumn { col: 1 }));
         assert!(err.hint().contains("column 2"));
         let err = Xges::new(
             &x,
