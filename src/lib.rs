@@ -23,6 +23,7 @@ pub mod causal;
 pub mod data;
 pub mod diagnostics;
 pub mod graph;
+pub mod infer;
 pub mod jobs;
 pub mod linalg;
 pub mod metrics;

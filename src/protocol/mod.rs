@@ -21,7 +21,7 @@ use crate::data::ColumnSummary;
 use crate::run::Progress;
 
 /// Version of the message types below.
-pub const PROTOCOL_VERSION: u32 = 5;
+pub const PROTOCOL_VERSION: u32 = 6;
 
 /// A message from the page to a worker.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -148,6 +148,68 @@ pub enum Job {
         #[serde(default)]
         knowledge: KnowledgeSpec,
     },
+    /// Run one chain of Bayesian inference (or one ADVI fit) on `model`, bound to `data`
+    /// (prepared as `prep`) when the model needs data. Each chain is its own job, so chains run
+    /// in parallel workers.
+    Infer {
+        model: crate::bayes::models::ModelSpec,
+        data: Option<DataSpec>,
+        prep: Prep,
+        method: InferMethod,
+        chain: u32,
+    },
+}
+
+/// How an inference job explores the posterior.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum InferMethod {
+    /// A Markov chain (random-walk Metropolis, HMC or NUTS); `settings.chain` is set from the
+    /// job's `chain`.
+    Mcmc(crate::bayes::mcmc::SamplerSettings),
+    /// ADVI, mean-field or full-rank; draws come from the fitted approximation.
+    Advi(crate::bayes::vi::AdviParams),
+}
+
+impl InferMethod {
+    /// The id used in the page's method `<select>`.
+    pub fn id(&self) -> &'static str {
+        use crate::bayes::mcmc::SamplerMethod;
+        use crate::bayes::vi::AdviFamily;
+        match self {
+            InferMethod::Mcmc(s) => match s.method {
+                SamplerMethod::Rwmh => "rwmh",
+                SamplerMethod::Hmc => "hmc",
+                SamplerMethod::Nuts => "nuts",
+            },
+            InferMethod::Advi(p) => match p.family {
+                AdviFamily::MeanField => "advi-meanfield",
+                AdviFamily::FullRank => "advi-fullrank",
+            },
+        }
+    }
+}
+
+/// Everything one finished inference chain hands to the page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InferResult {
+    /// Warm-up and kept draws with their sampler statistics.
+    pub trace: crate::bayes::mcmc::Trace,
+    /// ADVI's ELBO evaluations (empty for MCMC).
+    pub elbo: Vec<crate::bayes::vi::ElboPoint>,
+    /// Things the method noticed (ADVI's convergence notes), in words.
+    pub notes: Vec<String>,
+    /// Replicated outcomes for a posterior predictive check (regressions only).
+    pub ppc: Option<Ppc>,
+}
+
+/// The observed outcome and a few replicated outcome vectors drawn from the posterior.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Ppc {
+    pub outcome: String,
+    pub observed: Vec<f64>,
+    pub replicates: Vec<Vec<f64>>,
+    /// Whether the outcome is 0/1 (logistic regression): the page compares proportions.
+    pub binary: bool,
 }
 
 /// A message from a worker to the page.
@@ -187,6 +249,23 @@ pub enum Event {
     },
     Cancelled {
         job_id: u32,
+    },
+    /// New draws of an inference chain since the last batch (one batch per time slice), with
+    /// new ELBO evaluations (ADVI). `offset` is the index of the first draw in the chain.
+    Draws {
+        job_id: u32,
+        chain: u32,
+        param_names: Vec<String>,
+        offset: u32,
+        draws: Vec<crate::bayes::mcmc::Draw>,
+        elbo: Vec<crate::bayes::vi::ElboPoint>,
+    },
+    /// An inference chain finished: its whole trace, ELBO trace, notes and predictive draws.
+    InferDone {
+        job_id: u32,
+        chain: u32,
+        result: Box<InferResult>,
+        compute_ms: f64,
     },
     /// The worker hit a bug and is about to die; the page replaces it.
     Panicked {
@@ -273,6 +352,12 @@ user_error_from!(
     crate::causal::sdcd::SdcdError,
     crate::causal::xges::XgesError,
     crate::causal::knowledge::KnowledgeError
+);
+
+user_error_from!(
+    crate::bayes::models::ModelError,
+    crate::bayes::mcmc::SamplerError,
+    crate::bayes::vi::AdviError
 );
 
 #[cfg(test)]

@@ -231,6 +231,7 @@ fn final_job_id(event: &Event) -> Option<u32> {
     match event {
         Event::Inspected { job_id, .. }
         | Event::Done { job_id, .. }
+        | Event::InferDone { job_id, .. }
         | Event::Failed { job_id, .. }
         | Event::Cancelled { job_id } => Some(*job_id),
         _ => None,

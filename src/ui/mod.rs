@@ -10,6 +10,7 @@ mod data_panel;
 mod discover;
 mod download;
 mod heatmap;
+mod infer;
 mod params;
 
 use std::rc::Rc;
@@ -297,6 +298,22 @@ impl AppState {
     }
 }
 
+/// The page's sections; only the active one's panel is in the DOM.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Tab {
+    Discover,
+    Infer,
+}
+
+impl Tab {
+    fn button_id(self) -> &'static str {
+        match self {
+            Tab::Discover => "tab-discover",
+            Tab::Infer => "tab-infer",
+        }
+    }
+}
+
 /// Mounts the page.
 pub fn start() {
     console_error_panic_hook::set_once();
@@ -309,6 +326,8 @@ fn App() -> impl IntoView {
     let client = WorkerClient::new(move |event| state.on_event(event));
     state.client.set_value(Some(client));
     provide_context(state);
+    provide_context(infer::InferState::new());
+    let tab = RwSignal::new(Tab::Discover);
 
     let dragging = RwSignal::new(false);
     let _ = window_event_listener(ev::dragover, move |ev| {
@@ -339,19 +358,54 @@ fn App() -> impl IntoView {
                 <h1>"Causeway"</h1>
                 <span class="tagline">"causal discovery in your browser — your data never leaves this tab"</span>
             </div>
-            <nav class="tabs" role="tablist" aria-label="Sections">
-                <button role="tab" data-testid="tab-discover" aria-selected="true" class="tab active">
+            <nav class="tabs" role="tablist" aria-label="Sections"
+                on:keydown=move |ev: ev::KeyboardEvent| {
+                    let next = match ev.key().as_str() {
+                        "ArrowRight" | "ArrowLeft" => Some(match tab.get_untracked() {
+                            Tab::Discover => Tab::Infer,
+                            Tab::Infer => Tab::Discover,
+                        }),
+                        "Home" => Some(Tab::Discover),
+                        "End" => Some(Tab::Infer),
+                        _ => None,
+                    };
+                    if let Some(next) = next {
+                        ev.prevent_default();
+                        tab.set(next);
+                        if let Some(el) = document().get_element_by_id(next.button_id()) {
+                            if let Some(el) = el.dyn_ref::<web_sys::HtmlElement>() {
+                                let _ = el.focus();
+                            }
+                        }
+                    }
+                }>
+                <button role="tab" id="tab-discover" data-testid="tab-discover" aria-controls="panel"
+                    aria-selected=move || (tab.get() == Tab::Discover).to_string()
+                    tabindex=move || if tab.get() == Tab::Discover { "0" } else { "-1" }
+                    class="tab" class:active=move || tab.get() == Tab::Discover
+                    on:click=move |_| tab.set(Tab::Discover)>
                     "Discover"
                 </button>
-                <button role="tab" aria-selected="false" class="tab" disabled=true
-                    title="Bayesian inference is coming next">"Infer"</button>
-                <button role="tab" aria-selected="false" class="tab" disabled=true
+                <button role="tab" id="tab-infer" data-testid="tab-infer" aria-controls="panel"
+                    aria-selected=move || (tab.get() == Tab::Infer).to_string()
+                    tabindex=move || if tab.get() == Tab::Infer { "0" } else { "-1" }
+                    class="tab" class:active=move || tab.get() == Tab::Infer
+                    on:click=move |_| tab.set(Tab::Infer)>
+                    "Infer"
+                </button>
+                <button role="tab" aria-selected="false" class="tab" disabled=true tabindex="-1"
                     title="The algorithm gallery is coming next">"Learn"</button>
             </nav>
         </header>
         <main class="layout">
             <data_panel::DataPanel />
-            <discover::DiscoverPanel />
+            <div id="panel" role="tabpanel" class="tab-panel"
+                aria-labelledby=move || tab.get().button_id()>
+                {move || match tab.get() {
+                    Tab::Discover => view! { <discover::DiscoverPanel /> }.into_any(),
+                    Tab::Infer => view! { <infer::InferPanel /> }.into_any(),
+                }}
+            </div>
         </main>
         <div class="drop-overlay" class:visible=move || dragging.get() aria-hidden="true">
             <p>"Drop a CSV file anywhere to load it"</p>

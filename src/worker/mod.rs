@@ -7,6 +7,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{DedicatedWorkerGlobalScope, MessageChannel, MessageEvent};
 
+use crate::infer::InferRun;
 use crate::jobs::{self, LearnRun};
 use crate::protocol::{Event, Job, Request, Response, ToWorker, UserError, PROTOCOL_VERSION};
 use crate::run::{Progress, StepOutcome};
@@ -16,9 +17,24 @@ const SLICE_MS: f64 = 40.0;
 /// Progress events are throttled to about ten a second.
 const PROGRESS_EVERY_MS: f64 = 100.0;
 
+/// The job being stepped: a learner or one inference chain.
+enum Run {
+    Learn(LearnRun),
+    Infer(Box<InferRun>),
+}
+
+impl Run {
+    fn progress(&self) -> Progress {
+        match self {
+            Run::Learn(run) => run.progress(),
+            Run::Infer(run) => run.progress(),
+        }
+    }
+}
+
 struct Running {
     job_id: u32,
-    run: LearnRun,
+    run: Run,
     last_progress_ms: f64,
     /// When the job arrived, for the compute time reported with `Done`.
     started_ms: f64,
@@ -145,7 +161,32 @@ fn start_job(job_id: u32, job: Job) {
                 }
                 CURRENT.set(Some(Running {
                     job_id,
-                    run,
+                    run: Run::Learn(run),
+                    last_progress_ms: now_ms(),
+                    started_ms,
+                }));
+                schedule_slice();
+            }
+            (_, Err(error)) => post(Event::Failed { job_id, error }),
+        },
+        Job::Infer {
+            model,
+            data,
+            prep,
+            method,
+            chain,
+        } => match (
+            now_ms(),
+            InferRun::start(&model, data.as_ref(), &prep, &method, chain),
+        ) {
+            (started_ms, Ok(run)) => {
+                post(Event::Progress {
+                    job_id,
+                    progress: run.progress(),
+                });
+                CURRENT.set(Some(Running {
+                    job_id,
+                    run: Run::Infer(Box::new(run)),
                     last_progress_ms: now_ms(),
                     started_ms,
                 }));
@@ -154,6 +195,19 @@ fn start_job(job_id: u32, job: Job) {
             (_, Err(error)) => post(Event::Failed { job_id, error }),
         },
     }
+}
+
+/// The draws an inference chain made since its last batch, as one event.
+fn draws_event(job_id: u32, run: &mut InferRun) -> Option<Event> {
+    let (offset, draws, elbo) = run.fresh_draws()?;
+    Some(Event::Draws {
+        job_id,
+        chain: run.chain(),
+        param_names: run.param_names().to_vec(),
+        offset: u32::try_from(offset).unwrap_or(u32::MAX),
+        draws,
+        elbo,
+    })
 }
 
 fn schedule_slice() {
@@ -190,24 +244,55 @@ fn run_slice() {
         };
         let job_id = running.job_id;
         loop {
-            let outcome = running.run.step();
-            if let Some(snapshot) = running.run.fresh_snapshot() {
-                events.push(Event::Partial { job_id, snapshot });
-            }
-            if let StepOutcome::Finished(_) = outcome {
+            let finished = match &mut running.run {
+                Run::Learn(run) => {
+                    let outcome = run.step();
+                    if let Some(snapshot) = run.fresh_snapshot() {
+                        events.push(Event::Partial { job_id, snapshot });
+                    }
+                    matches!(outcome, StepOutcome::Finished(_))
+                }
+                Run::Infer(run) => match run.step() {
+                    Ok(outcome) => matches!(outcome, StepOutcome::Finished(_)),
+                    Err(error) => {
+                        events.push(Event::Failed { job_id, error });
+                        *current = None;
+                        return false;
+                    }
+                },
+            };
+            if finished {
                 let done = Progress {
                     fraction: 1.0,
                     label: "done".to_string(),
                 };
-                events.push(Event::Progress {
-                    job_id,
-                    progress: done,
-                });
-                events.push(Event::Done {
-                    job_id,
-                    result: running.run.result(),
-                    compute_ms: now_ms() - running.started_ms,
-                });
+                let compute_ms = now_ms() - running.started_ms;
+                match &mut running.run {
+                    Run::Learn(run) => {
+                        events.push(Event::Progress {
+                            job_id,
+                            progress: done,
+                        });
+                        events.push(Event::Done {
+                            job_id,
+                            result: run.result(),
+                            compute_ms,
+                        });
+                    }
+                    Run::Infer(run) => {
+                        events.extend(draws_event(job_id, run));
+                        events.push(Event::Progress {
+                            job_id,
+                            progress: done,
+                        });
+                        events.push(Event::InferDone {
+                            job_id,
+                            chain: run.chain(),
+                            result: Box::new(run.result()),
+                            compute_ms,
+                        });
+                    }
+                }
                 *current = None;
                 return false;
             }
@@ -220,6 +305,9 @@ fn run_slice() {
                 running.last_progress_ms = now;
             }
             if now - started >= SLICE_MS {
+                if let Run::Infer(run) = &mut running.run {
+                    events.extend(draws_event(job_id, run));
+                }
                 return true;
             }
         }
