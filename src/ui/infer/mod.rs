@@ -70,6 +70,9 @@ struct Pool {
     traces: Vec<Trace>,
     elbo: Vec<Vec<ElboPoint>>,
     refresh_pending: bool,
+    /// How long the last live refresh kept the main thread busy (its own work plus how late
+    /// its timer fired, i.e. the rendering before it), so long runs refresh less often.
+    refresh_cost_ms: f64,
     started_ms: f64,
 }
 
@@ -258,6 +261,7 @@ impl InferState {
             pool.traces = vec![Trace::default(); n_chains as usize];
             pool.elbo = vec![vec![]; n_chains as usize];
             pool.refresh_pending = false;
+            pool.refresh_cost_ms = 0.0;
             pool.started_ms = now_ms();
         });
         for w in 0..n_workers {
@@ -439,17 +443,25 @@ impl InferState {
         if already {
             return;
         }
+        // The main thread stays at least ~80 % idle: the pause after a refresh is four times
+        // what the previous one cost, and never shorter than REFRESH_MS.
+        let cost = self.pool.with_value(|pool| pool.refresh_cost_ms);
+        let delay = (REFRESH_MS as f64).max(4.0 * cost).min(10_000.0);
+        let due = js_sys::Date::now() + delay;
         let callback = wasm_bindgen::closure::Closure::once_into_js(move || {
+            let start = js_sys::Date::now();
             self.pool.update_value(|pool| pool.refresh_pending = false);
             if self.status.get_untracked() == RunStatus::Running {
                 self.refresh(false);
             }
+            let cost = (js_sys::Date::now() - start) + (start - due).max(0.0);
+            self.pool.update_value(|pool| pool.refresh_cost_ms = cost);
         });
         if let Some(window) = web_sys::window() {
             use wasm_bindgen::JsCast;
             let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(
                 callback.unchecked_ref(),
-                REFRESH_MS,
+                delay as i32,
             );
         }
     }
