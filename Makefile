@@ -36,6 +36,7 @@ lint:
 	cargo clippy --target wasm32-unknown-unknown --no-default-features --test wasm -- -D warnings
 # (Unit tests, with their proptests, run natively; proptest's getrandom has no wasm32 backend.)
 
-## NOTEARS timed three ways (Python reference, native Rust, the page in Chromium) → BENCHMARKS.md.
+## The six learners timed three ways (Python references, native Rust, the page in Chromium) → BENCHMARKS.md.
+## Knobs: BENCH_LEARNERS, BENCH_DATASETS, BENCH_REPEATS, BENCH_REF_TIMEOUT, ... (see bench/run.sh).
 bench: setup build-e2e
 	bench/run.sh

@@ -22,7 +22,9 @@ the installed file in memory, and fail loudly if that file is not the expected o
 Usage:
   reference.py --env                      print numpy/scipy/BLAS versions as one JSON object
   reference.py DATADIR [--variant expm|poly] [--timeout S] [--repeats N] [NAME ...]
-      one JSON line per dataset: {dataset, impl, seconds, shd, f1, n_edges, ...}; a run that
+      one JSON line per dataset: {dataset, learner, impl, seconds, edges, shd, f1, n_edges, ...}
+      (edges as the page writes them, A->B; `bench_learners --score` recomputes shd/f1 with
+      causeway::metrics, which this file's compare() re-implements); a run that
       exceeds the timeout is reported with "timeout": S and no time.
 """
 
@@ -172,7 +174,8 @@ def run_one(datadir, name, variant):
     d = w.shape[0]
     est = {(i, j) for i in range(d) for j in range(d) if w[i, j] != 0}
     shd, precision, recall, f1 = compare(truth, est, d)
-    return {"seconds": seconds, "shd": shd, "f1": round(f1, 4), "precision": round(precision, 4),
+    edges = sorted(f"{names[i]}->{names[j]}" for i, j in est)
+    return {"seconds": seconds, "edges": edges, "shd": shd, "f1": round(f1, 4), "precision": round(precision, 4),
             "recall": round(recall, 4), "n_edges": len(est), "true_edges": len(truth),
             "inner_solves": counter.solves, "lbfgsb_iterations": counter.nit, "evaluations": counter.nfev}
 
@@ -236,7 +239,7 @@ def main():
                 sys.exit(f"reference.py: {name} failed (exit {out.returncode}):\n{out.stderr[-3000:]}")
             result = json.loads(out.stdout.strip().splitlines()[-1])
             runs.append(result["seconds"])
-        line = {"dataset": name, "impl": impl, "variant": a.variant}
+        line = {"dataset": name, "learner": "notears", "impl": impl, "variant": a.variant}
         if timed_out:
             line.update({"seconds": None, "timeout": a.timeout, "runs": runs})
         else:

@@ -1,8 +1,9 @@
-// Combines the JSON lines of `make bench` into BENCHMARKS.md.
+// Combines the scored JSON lines of `make bench` into BENCHMARKS.md.
 //
 // Usage: node bench/report.mjs BENCHDIR OUT.md
-// Reads BENCHDIR/{native,browser,reference,gcastle}.jsonl, BENCHDIR/reference-env.json,
-// BENCHDIR/machine.json and BENCHDIR/data/datasets.json (the files bench/run.sh writes).
+// Reads BENCHDIR/results.jsonl (bench_learners --score over BENCHDIR/raw/*.jsonl),
+// BENCHDIR/machine.json, BENCHDIR/reference-env*.json and BENCHDIR/data/datasets.json (the
+// files bench/run.sh writes).
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -10,143 +11,181 @@ const [benchDir, out] = process.argv.slice(2);
 if (!benchDir || !out) { console.error('usage: node bench/report.mjs BENCHDIR OUT.md'); process.exit(2); }
 
 const readJson = (p) => JSON.parse(readFileSync(p, 'utf8'));
-function readLines(name) {
-  const p = join(benchDir, `${name}.jsonl`);
-  if (!existsSync(p)) return new Map();
-  const rows = readFileSync(p, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l));
-  return new Map(rows.map((r) => [r.dataset, r]));
-}
-
+const maybeJson = (p) => (existsSync(p) ? readJson(p) : null);
 const datasets = readJson(join(benchDir, 'data', 'datasets.json'));
 const machine = readJson(join(benchDir, 'machine.json'));
-const refEnv = existsSync(join(benchDir, 'reference-env.json')) ? readJson(join(benchDir, 'reference-env.json')) : null;
-const results = {
-  reference: readLines('reference'),
-  gcastle: readLines('gcastle'),
-  native: readLines('native'),
-  browser: readLines('browser'),
-};
-const LABEL = {
-  reference: 'Reference: linear.py (Python, numpy + scipy L-BFGS-B)',
-  gcastle: 'gCastle 1.0.4 as shipped (polynomial h)',
-  native: 'Causeway, native Rust (release)',
-  browser: 'Causeway in Chromium (wasm, Web Worker)',
-};
+const refEnv = maybeJson(join(benchDir, 'reference-env.json'));
+const refEnvTorch = maybeJson(join(benchDir, 'reference-env-torch.json'));
+const rows = existsSync(join(benchDir, 'results.jsonl'))
+  ? readFileSync(join(benchDir, 'results.jsonl'), 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l))
+  : [];
+const get = (learner, ds, impl) => rows.find((r) => r.learner === learner && r.dataset === ds && r.impl === impl);
 
+// The goals of the issue: the browser at equal or better SHD than the reference, this much faster.
+const LEARNERS = [
+  { id: 'notears', name: 'NOTEARS', ref: 'linear.py (gCastle 1.0.4 port with linear.py\'s expm h; numpy + scipy L-BFGS-B)', goal: 20, kind: 'DAG' },
+  { id: 'dagma', name: 'DAGMA', ref: '`dagma` 1.1.1 `DagmaLinear(loss_type="l2").fit(X, lambda1=0.02)` (numpy)', goal: 3, kind: 'DAG' },
+  { id: 'sdcd', name: 'SDCD', ref: '`sdcd` 0.1.4 `SDCD().train(...)`, defaults (PyTorch 2.3.1, CPU)', goal: 10, kind: 'DAG' },
+  { id: 'pc', name: 'PC', ref: 'causal-learn 0.1.4.8 `pc(X, 0.05, "fisherz", stable=True, uc_rule=0, uc_priority=2)`', goal: 5, kind: 'CPDAG' },
+  { id: 'ges', name: 'GES', ref: 'causal-learn 0.1.4.8 `ges(X, "local_score_BIC", lambda_value=0.5)`', goal: 50, kind: 'CPDAG' },
+  { id: 'xges', name: 'XGES', ref: '`xges` 0.1.6 `XGES(alpha=2.0).fit(X, extended_search=True)` (C++ core)', goal: 1, kind: 'CPDAG' },
+];
+const NOT_RUN = 'not run in this session';
+
+const fmtS = (s) => (s < 0.1 ? s.toFixed(3) : s < 10 ? s.toFixed(2) : s < 100 ? s.toFixed(1) : s.toFixed(0));
 const secs = (r) => {
-  if (!r) return 'not run';
-  if (r.seconds == null) return `> ${r.timeout} s (timed out)`;
-  return r.seconds < 10 ? r.seconds.toFixed(2) : r.seconds.toFixed(1);
+  if (!r) return NOT_RUN;
+  if (r.error) return `failed (${r.error})`;
+  if (r.seconds == null) return `> ${r.timeout} s (timeout)`;
+  return fmtS(r.seconds);
 };
-const runsText = (r) => (r && r.runs && r.runs.length ? r.runs.map((s) => s.toFixed(2)).join(', ') : '');
-const num = (v, digits) => (v == null ? '–' : typeof v === 'number' && digits != null ? v.toFixed(digits) : String(v));
-function ratio(a, b) {
-  if (!a || !b) return '–';
-  if (a.seconds == null && b.seconds != null) return `> ${(a.timeout / b.seconds).toFixed(1)}×`;
-  if (a.seconds == null || b.seconds == null || b.seconds === 0) return '–';
-  return `${(a.seconds / b.seconds).toFixed(a.seconds / b.seconds < 10 ? 2 : 1)}×`;
+function ratioOf(a, b) { // a / b as a number, or a lower bound when a timed out
+  if (!a || !b || a.error || b.seconds == null || !(b.seconds > 0)) return null;
+  if (a.seconds == null) return { lower: true, v: a.timeout / b.seconds };
+  return { lower: false, v: a.seconds / b.seconds };
 }
-const iters = (k, r) => {
-  if (!r) return '–';
-  if (k === 'native') return r.steps != null ? `${r.steps} steps (L-BFGS-B iterations), ${r.outer} accepted outer` : '–';
-  if (r.lbfgsb_iterations != null) return `${r.lbfgsb_iterations} L-BFGS-B iterations in ${r.inner_solves} inner solves`;
-  return '–';
-};
+const fmtRatio = (q) => (q == null ? '–' : `${q.lower ? '> ' : ''}${q.v < 10 ? q.v.toFixed(2) : q.v.toFixed(1)}×`);
+const v = (r, k, digits) => (r && r[k] != null ? (digits != null ? Number(r[k]).toFixed(digits) : String(r[k])) : '–');
+const triple = (rs, k, digits) => rs.map((r) => v(r, k, digits)).join(' / ');
+const sameEdges = (a, b) => a && b && a.edges && b.edges && JSON.stringify(a.edges) === JSON.stringify(b.edges);
+
+function goalMet(L, ds) {
+  const r = get(L.id, ds.name, 'reference');
+  const b = get(L.id, ds.name, 'browser');
+  if (!r || !b) return { met: null, text: NOT_RUN };
+  if (b.error) return { met: false, text: 'no: the browser run failed' };
+  if (r.error) return { met: null, text: 'unknown: the reference failed' };
+  if (b.seconds == null) return { met: false, text: 'no: the browser timed out' };
+  const q = ratioOf(r, b);
+  const shdOk = r.shd == null ? true : b.shd <= r.shd; // a timed-out reference has no SHD
+  const fast = q && (q.lower ? q.v >= L.goal : q.v >= L.goal);
+  const goalText = L.goal === 1 ? 'at least as fast' : `≥ ${L.goal}×`;
+  if (q && q.lower && !fast) return { met: null, text: `unknown: reference timed out, ratio ${fmtRatio(q)} (goal ${goalText})` };
+  const why = [];
+  if (!fast) why.push(`${fmtRatio(q)} < ${L.goal}×`);
+  if (!shdOk) why.push(`SHD ${b.shd} > reference ${r.shd}`);
+  return { met: fast && shdOk, text: fast && shdOk ? `yes (${fmtRatio(q)}${r.shd == null ? ', reference SHD unknown' : ''})` : `no (${why.join('; ')})` };
+}
 
 const L = [];
-L.push('# Benchmarks: NOTEARS in the browser vs. native Rust vs. the Python reference');
+L.push('# Benchmarks: six structure learners in the browser vs. native Rust vs. their Python references');
 L.push('');
-L.push(`Generated by \`make bench\` on ${machine.date}. Numbers from one machine at one time; rerun to compare.`);
+L.push(`Generated by \`make bench\` on ${machine.date}. Numbers from one machine at one time, on a shared`);
+L.push('machine; rerun to compare. A learner or dataset without numbers below was not run in this session.');
 L.push('');
-L.push('Linear NOTEARS (λ₁ = 0.1, h_tol = 1e-8, ρ_max = 1e16, max 100 outer iterations, threshold 0.3) on');
-L.push('Erdős–Rényi graphs with expected degree k and n rows of linear-Gaussian data (weights ±U(0.5, 2),');
-L.push('N(0, 1) noise), generated by `causeway::data::synthetic::generate`. All three contenders see the same');
-L.push('f64 values: the reference and native Rust read the CSVs the generator wrote (shortest round-trip');
-L.push('formatting), and the page regenerates the data from the same parameters with the same Rust code (the');
-L.push('bench checks the page\'s first preview row against the CSV). Raw data are not standardized.');
+L.push('## What ran');
 L.push('');
-const workerSecs = (b) => (b && b.worker_seconds != null ? b.worker_seconds.toFixed(2) : '–');
-const workerRatio = (b, n) => (b && n && b.worker_seconds && n.seconds ? `${(b.worker_seconds / n.seconds).toFixed(2)}×` : '–');
-L.push('## Summary');
+L.push(`- Contenders: ${machine.parts}; learners: ${machine.learners}`);
+for (const l of LEARNERS) if (machine[`datasets_${l.id}`]) L.push(`- ${l.name}: ${machine[`datasets_${l.id}`]}`);
+L.push(`- Settings: ${machine.settings}`);
+L.push(`- Load average (1, 5, 15 min) at start: ${machine.load_start ?? '–'} · native part: ${machine.load_native ?? '–'} · browser part: ${machine.load_browser ?? '–'} · reference part: ${machine.load_reference ?? '–'} · end: ${machine.load_end ?? '–'}`);
 L.push('');
-L.push('| dataset | true edges | reference (s) | native (s) | browser (s) | of which in the worker (s) | reference / browser | browser / native | worker / native (wasm / native) | SHD ref / native / browser |');
-L.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---|');
-for (const ds of datasets) {
-  const [r, n, b] = ['reference', 'native', 'browser'].map((k) => results[k].get(ds.name));
-  const shds = [r, n, b].map((x) => (x && x.shd != null ? x.shd : '–')).join(' / ');
-  L.push(`| ${ds.name} (d = ${ds.d}, k = ${ds.k}, n = ${ds.n}, seed ${ds.seed}) | ${ds.true_edges} | ${secs(r)} | ${secs(n)} | ${secs(b)} | ${workerSecs(b)} | ${ratio(r, b)} | ${ratio(b, n)} | ${workerRatio(b, n)} | ${shds} |`);
-}
+L.push('Datasets (written by `examples/bench_data.rs` with `causeway::data::synthetic::generate`, seed 1, n = 1000,');
+L.push('expected degree k = 2, weights ±U(0.5, 2), N(0, 1) noise, not standardized):');
 L.push('');
-L.push('"Of which in the worker" is the worker\'s own time for the job (generating the data and learning), from');
-L.push('the `Done` event; the rest of the browser time is messaging and the page handling the run\'s updates.');
-L.push('Times are medians of the repeats listed below. SHD = missing + extra + reversed edges (a reversal counts 1),');
-L.push('computed the same way for all (`causeway::metrics::compare`; `bench/reference.py` re-implements that rule).');
+L.push('| dataset | graph | mechanism | d | true edges |');
+L.push('|---|---|---|---:|---:|');
+for (const ds of datasets) L.push(`| ${ds.name} | ${ds.graph ?? 'erdos-renyi'} | ${ds.mechanism ?? 'linear'} | ${ds.d} | ${ds.true_edges} |`);
 L.push('');
 
-for (const ds of datasets) {
-  if (!Object.values(results).some((m) => m.has(ds.name))) continue;
-  L.push(`## ${ds.name}: d = ${ds.d}, k = ${ds.k}, n = ${ds.n}, seed ${ds.seed} (${ds.true_edges} true edges)`);
+L.push('## Goals');
+L.push('');
+L.push('Goal: in the browser, at equal or better SHD than the reference, reference time / browser time at least the');
+L.push('factor shown; and every learner finishes d = 50 in the browser.');
+L.push('');
+L.push(`| learner | goal | ${datasets.map((d) => d.name).join(' | ')} | d = 50 in the browser |`);
+L.push(`|---|---|${datasets.map(() => '---').join('|')}|---|`);
+for (const l of LEARNERS) {
+  const cells = datasets.map((ds) => goalMet(l, ds).text);
+  const d50 = datasets.filter((ds) => ds.d === 50).map((ds) => {
+    const b = get(l.id, ds.name, 'browser');
+    return `${ds.name}: ${b ? (b.error ? 'no (failed)' : b.seconds == null ? `no (> ${b.timeout} s)` : `yes, ${fmtS(b.seconds)} s`) : NOT_RUN}`;
+  });
+  L.push(`| ${l.name} | ${l.goal === 1 ? 'at least as fast as `xges`' : `≥ ${l.goal}×`} | ${cells.join(' | ')} | ${d50.join('; ')} |`);
+}
+L.push('');
+
+L.push('## Summary, one table per learner');
+L.push('');
+L.push('Times in seconds. "browser" is the worker\'s own compute time for the job, sent with `Done` (reading and');
+L.push('preparing the CSV, building the learner, every step); "native" times the same job code');
+L.push('(`jobs::LearnRun`) natively; "reference" times the fit only. ref / browser is the speed-up of the page over the');
+L.push('reference; wasm / native is browser / native. SHD and F1 are computed by `causeway::metrics` for every');
+L.push('contender alike (`bench_learners --score`): for the DAG learners the DAG SHD (missing + extra + reversed, a');
+L.push('reversal counts 1) and directed-edge F1; for the CPDAG learners (PC, GES, XGES) the SHD between the learned');
+L.push('CPDAG and the true DAG\'s CPDAG (each node pair that differs in adjacency or marks counts 1, as causal-learn\'s');
+L.push('`SHD`) and skeleton F1. The "CPDAG SHD" column scores every graph the second way (a DAG through its CPDAG).');
+L.push('');
+const slow = [];
+for (const l of LEARNERS) {
+  L.push(`### ${l.name} (${l.kind}) vs. ${l.ref}`);
   L.push('');
-  L.push('| implementation | time (s) | runs (s) | SHD | F1 | edges | optimizer work |');
-  L.push('|---|---:|---|---:|---:|---:|---|');
-  for (const k of ['reference', 'gcastle', 'native', 'browser']) {
-    const r = results[k].get(ds.name);
-    if (!r) continue;
-    L.push(`| ${LABEL[k]} | ${secs(r)} | ${runsText(r)} | ${num(r.shd)} | ${num(r.f1, 2)} | ${num(r.n_edges)} | ${iters(k, r)} |`);
+  const anyRun = datasets.some((ds) => ['reference', 'native', 'browser'].some((k) => get(l.id, ds.name, k)));
+  if (!anyRun) { L.push(`${NOT_RUN}.`); L.push(''); continue; }
+  L.push('| dataset | reference (s) | native (s) | browser (s) | ref / browser | wasm / native | SHD ref / native / browser | F1 ref / native / browser | CPDAG SHD ref / native / browser | browser = native graph | goal met |');
+  L.push('|---|---:|---:|---:|---:|---:|---|---|---|---|---|');
+  for (const ds of datasets) {
+    const [r, n, b] = ['reference', 'native', 'browser'].map((k) => get(l.id, ds.name, k));
+    if (!r && !n && !b) { L.push(`| ${ds.name} | ${NOT_RUN} | | | | | | | | | |`); continue; }
+    const wn = ratioOf(b, n);
+    if (wn && !wn.lower && wn.v > 1.5) slow.push({ l, ds, wn, n, b });
+    L.push(`| ${ds.name} | ${secs(r)} | ${secs(n)} | ${secs(b)} | ${fmtRatio(ratioOf(r, b))} | ${fmtRatio(wn)} | ${triple([r, n, b], 'shd')} | ${triple([r, n, b], 'f1', 2)} | ${triple([r, n, b], 'cpdag_shd')} | ${n && b && n.edges && b.edges ? (sameEdges(n, b) ? 'yes' : 'no') : '–'} | ${goalMet(l, ds).text} |`);
   }
-  const [r, n, b] = ['reference', 'native', 'browser'].map((k) => results[k].get(ds.name));
-  L.push('');
-  L.push(`Reference / browser: ${ratio(r, b)} · browser / native (wasm / native): ${ratio(b, n)} · reference / native: ${ratio(r, n)}`);
   L.push('');
 }
+
+L.push('## wasm / native above 1.5×');
+L.push('');
+if (!slow.length) L.push('None in this session.');
+else {
+  L.push('| learner | dataset | native (s) | browser (s) | wasm / native |');
+  L.push('|---|---|---:|---:|---:|');
+  for (const s of slow) L.push(`| ${s.l.name} | ${s.ds.name} | ${fmtS(s.n.seconds)} | ${fmtS(s.b.seconds)} | ${fmtRatio(s.wn)} |`);
+  L.push('');
+  const why = existsSync('bench/wasm-native.md') ? readFileSync('bench/wasm-native.md', 'utf8').trim() : '';
+  if (why) L.push(why);
+}
+L.push('');
 
 L.push('## What is timed');
 L.push('');
-L.push('- **Reference**: `notears_linear` only (centring and the whole augmented-Lagrangian loop), in a fresh');
-L.push('  Python process per run, after reading the CSV. linear.py is not on PyPI, so `bench/reference.py` loads');
-L.push('  gCastle\'s port of it (`castle/algorithms/gradient/notears/linear.py` from `gcastle==1.0.4`, installed');
-L.push('  with `--no-deps` into `target/bench/venv`). The port\'s loss, doubled variables, bounds,');
-L.push('  `scipy.optimize.minimize(method="L-BFGS-B")` calls and ρ/α updates are linear.py\'s, but its acyclicity');
-L.push('  function is the polynomial h = tr((I + W∘W/d)^d) − d of Yu et al. (2019) where linear.py uses');
-L.push('  tr(exp(W∘W)) − d, and it logs each inner solve with one extra objective evaluation. The driver checks the');
-L.push('  installed file, switches h back to `scipy.linalg.expm` (as linear.py) and drops the logging evaluation, in');
-L.push('  memory, then runs it with stub `castle.common` modules (the port\'s own imports would pull in torch).');
-L.push('  The "gCastle as shipped" row runs the port with its polynomial h, for comparison only: cheaper per');
-L.push('  evaluation than expm, and a different optimization path.');
-L.push('- **Native**: `Notears::new` (centring, covariance) plus stepping to the end (`examples/bench_notears.rs`),');
-L.push('  after reading the CSV with the page\'s reader. One "step" is one L-BFGS-B iteration.');
-L.push('- **Browser**: the page\'s own `data-elapsed-ms`, from the Run click to the Done message: it includes');
-L.push('  sending the job to the Web Worker, generating and preparing the data there, the 40 ms time slices with');
-L.push('  progress and partial-graph messages, and the result\'s trip back. A fresh page per run (`bench/browser.mjs`),');
-L.push('  release build served under `/causeway/` by the browser tests\' server, headless Chromium.');
+L.push('- **Reference**: the fit only, in a fresh Python process per run, after reading the CSV and importing the package');
+L.push('  (`bench/reference_learners.py`; NOTEARS: `bench/reference.py`, which loads gCastle\'s port of linear.py and');
+L.push('  switches its acyclicity function back to linear.py\'s `expm`). One BLAS / OpenMP / torch thread');
+L.push('  (`BENCH_REF_THREADS`, default 1), as the page\'s worker is single-threaded. A run over `BENCH_REF_TIMEOUT` is');
+L.push('  stopped and shown as "> timeout".');
+L.push('- **Native**: `examples/bench_learners.rs`: `jobs::LearnRun::start` on the CSV bytes (default preparation and');
+L.push('  settings) and stepping to the end, release build.');
+L.push('- **Browser**: `bench/browser.mjs`: a fresh page per run on the release build (`make build-e2e`, served under');
+L.push('  `/causeway/`), headless Chromium; the CSV is chosen in the page\'s file input, the learner in the algorithm');
+L.push('  menu, Run; the time is the worker\'s `Done` compute time, the edges those drawn at the default threshold.');
 L.push('');
 L.push('## Machine and versions');
 L.push('');
-L.push(`- CPU: ${machine.cpu} · ${machine.nproc} cores (nproc) · ${machine.mem}`);
-L.push(`- OS: ${machine.os} · load average at start: ${machine.load_start} · at end: ${machine.load_end ?? '–'}`);
-L.push(`- Rust: ${machine.rustc} · Node: ${machine.node} · Chromium: ${[...results.browser.values()][0]?.browser ?? machine.chromium}`);
-if (refEnv) {
-  const blas = Array.isArray(refEnv.blas)
-    ? refEnv.blas.map((b) => `${b.internal_api} ${b.version} (${b.architecture}, ${b.num_threads} threads)`).join('; ')
-    : String(refEnv.blas);
-  L.push(`- Reference: Python ${refEnv.python}, numpy ${refEnv.numpy}, scipy ${refEnv.scipy}, ${refEnv.port}; BLAS: ${blas}`);
-  const envSet = Object.entries(refEnv.openblas_env || {}).filter(([, v]) => v != null).map(([k, v]) => `${k}=${v}`);
-  L.push(`  (OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE are unset for the reference run; thread settings in its environment: ${envSet.length ? envSet.join(', ') : 'none, i.e. BLAS default'})`);
+L.push(`- CPU: ${machine.cpu} · ${machine.nproc} cores (nproc), shared with other work · ${machine.mem}`);
+L.push(`- OS: ${machine.os}`);
+const browserVersion = rows.find((r) => r.browser)?.browser;
+L.push(`- Rust: ${machine.rustc} · Node: ${machine.node} · Chromium: ${browserVersion ?? machine.chromium}`);
+for (const e of [refEnv, refEnvTorch]) {
+  if (!e) continue;
+  const pk = Object.entries(e).filter(([k]) => !['blas', 'python'].includes(k)).map(([k, x]) => `${k} ${x}`).join(', ');
+  const blas = Array.isArray(e.blas) ? e.blas.map((b) => `${b.internal_api} ${b.version} (${b.num_threads} threads)`).join('; ') : '–';
+  L.push(`- Reference venv: Python ${e.python}, ${pk}; BLAS: ${blas}`);
 }
-L.push(`- Settings: ${machine.settings}`);
 L.push('');
 L.push('## Reproduce');
 L.push('');
 L.push('```sh');
-L.push('make bench   # builds the release site and the examples, creates target/bench/venv, runs all, writes BENCHMARKS.md');
+L.push('make bench   # builds the release site and the examples, creates target/bench/venv{,-torch} from PyPI, runs, writes BENCHMARKS.md');
+L.push('BENCH_REPEATS=1 BENCH_LEARNERS="pc ges" BENCH_DATASETS="er10 er20" make bench   # a subset');
 L.push('```');
 L.push('');
-L.push('Knobs (environment variables): `BENCH_REPEATS` (native and browser repeats, default 3), `BENCH_REF_REPEATS`');
-L.push('(default 1), `BENCH_REF_TIMEOUT` (seconds per reference run, default 600), `BENCH_REF_THREADS` (sets');
-L.push('OPENBLAS_NUM_THREADS / OMP_NUM_THREADS for the reference; default: BLAS default), `BENCH_DATASETS`');
-L.push('(space-separated names to run a subset). Raw results: `target/bench/*.jsonl`. The Python reference is');
-L.push('noisy on a busy machine: multi-threaded OpenBLAS on small matrices slows down sharply when other processes');
-L.push('compete for the cores, so run it on a quiet machine.');
+L.push('Knobs (environment variables): `BENCH_LEARNERS` (default all six), `BENCH_DATASETS` (default all seven),');
+L.push('`BENCH_DATASETS_<LEARNER>` (e.g. `BENCH_DATASETS_SDCD="er10 nl20"`), `BENCH_PARTS` (default');
+L.push('`reference native browser`), `BENCH_REPEATS` (native and browser, default 3), `BENCH_REF_REPEATS` (default 1),');
+L.push('`BENCH_REF_TIMEOUT` (seconds per reference run, default 600), `BENCH_BROWSER_TIMEOUT` (default 1800),');
+L.push('`BENCH_REF_THREADS` (default 1), `BENCH_NOTEARS_POLY=1` (also time gCastle\'s NOTEARS port as shipped). Raw');
+L.push('results: `target/bench/raw/*.jsonl`; scored: `target/bench/results.jsonl`.');
 L.push('');
 
 writeFileSync(out, L.join('\n'));

@@ -1,85 +1,163 @@
 #!/usr/bin/env bash
-# `make bench`: NOTEARS timed three ways on the same generated datasets, written to BENCHMARKS.md.
-# Runs from the repository root after `make build-e2e` (the Makefile target depends on it).
-# Knobs: BENCH_REPEATS (3), BENCH_REF_REPEATS (1), BENCH_REF_TIMEOUT (600 s per reference run),
-# BENCH_REF_THREADS (unset: BLAS default), BENCH_DATASETS (subset of names, space-separated).
+# `make bench`: the six structure learners timed three ways (their Python references, native Rust
+# release, the page in Chromium on the release site) on the same generated datasets; writes
+# BENCHMARKS.md. Runs from the repository root after `make build-e2e` (the Makefile target
+# depends on it).
+#
+# Knobs (environment variables):
+#   BENCH_LEARNERS      learners to run (default: notears dagma sdcd pc ges xges)
+#   BENCH_DATASETS      datasets to run (default: er10 er20 er50 sf10 sf20 sf50 nl20)
+#   BENCH_DATASETS_<ID> datasets for one learner, overriding BENCH_DATASETS (e.g. BENCH_DATASETS_SDCD="er10 nl20")
+#   BENCH_PARTS         which contenders run (default: "reference native browser")
+#   BENCH_REPEATS       native and browser repeats, median reported (default 3)
+#   BENCH_REF_REPEATS   reference repeats (default 1)
+#   BENCH_REF_TIMEOUT   seconds per reference run; a run over it is reported as "> timeout" (default 600)
+#   BENCH_BROWSER_TIMEOUT  seconds per browser run (default 1800)
+#   BENCH_REF_THREADS   BLAS/OpenMP/torch threads of the references (default 1: the worker is single-threaded)
+#   BENCH_NOTEARS_POLY  1 to also time gCastle's NOTEARS port as shipped (polynomial h)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PWD/node_modules/.bin:$PATH"
 
 OUT=target/bench
 DATA=$OUT/data
+RAW=$OUT/raw
 VENV=$OUT/venv
+VENV_TORCH=$OUT/venv-torch
 GCASTLE_VERSION=1.0.4
+ALL_LEARNERS="notears dagma sdcd pc ges xges"
+ALL_DATASETS="er10 er20 er50 sf10 sf20 sf50 nl20"
+read -r -a LEARNERS <<< "${BENCH_LEARNERS:-$ALL_LEARNERS}"
+DATASETS=${BENCH_DATASETS:-$ALL_DATASETS}
+PARTS=" ${BENCH_PARTS:-reference native browser} "
 REPEATS=${BENCH_REPEATS:-3}
 REF_REPEATS=${BENCH_REF_REPEATS:-1}
 REF_TIMEOUT=${BENCH_REF_TIMEOUT:-600}
-read -r -a NAMES <<< "${BENCH_DATASETS:-}"
+BROWSER_TIMEOUT=${BENCH_BROWSER_TIMEOUT:-1800}
+REF_THREADS=${BENCH_REF_THREADS:-1}
 E2E_DIST=${E2E_DIST:-target/e2e-dist}
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 die() { printf 'bench: error: %s\n' "$*" >&2; exit 1; }
+datasets_for() { # the datasets of one learner
+  local var="BENCH_DATASETS_${1^^}"
+  echo "${!var:-$DATASETS}"
+}
+uses() { [[ " ${LEARNERS[*]} " == *" $1 "* ]]; }
 
 for tool in cargo node python3; do
   command -v "$tool" >/dev/null || die "$tool is not on PATH"
 done
-[ -f "$E2E_DIST/index.html" ] || die "$E2E_DIST has no release build; run 'make build-e2e' (or 'make bench', which does)"
-mkdir -p "$OUT"
-rm -f "$OUT"/{native,browser,reference,gcastle}.jsonl "$OUT/reference-env.json"
+for l in "${LEARNERS[@]}"; do
+  [[ " $ALL_LEARNERS " == *" $l "* ]] || die "unknown learner '$l' in BENCH_LEARNERS (known: $ALL_LEARNERS)"
+done
+if [[ $PARTS == *" browser "* ]]; then
+  [ -f "$E2E_DIST/index.html" ] || die "$E2E_DIST has no release build; run 'make build-e2e' (or 'make bench', which does)"
+fi
+mkdir -p "$OUT" "$RAW"
+rm -f "$RAW"/*.jsonl "$OUT"/results.jsonl "$OUT"/reference-env*.json
 
 machine_field() { node -e 'const fs=require("fs");const p=process.argv[1];const m=JSON.parse(fs.readFileSync(p));m[process.argv[2]]=process.argv[3];fs.writeFileSync(p,JSON.stringify(m,null,1));' "$OUT/machine.json" "$1" "$2"; }
+load_mark() { machine_field "load_$1" "$(date -u '+%H:%M:%S') $(cut -d' ' -f1-3 /proc/loadavg)"; }
 echo '{}' > "$OUT/machine.json"
 machine_field date "$(date -u '+%Y-%m-%d %H:%M UTC')"
 machine_field cpu "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
 machine_field nproc "$(nproc)"
 machine_field mem "$(awk '/MemTotal/ { printf "%.1f GiB RAM", $2 / 1048576 }' /proc/meminfo)"
 machine_field os "$( (. /etc/os-release && echo "$PRETTY_NAME") 2>/dev/null || uname -s) ($(uname -r))"
-machine_field load_start "$(cut -d' ' -f1-3 /proc/loadavg)"
 machine_field rustc "$(rustc --version)"
 machine_field node "$(node --version)"
 machine_field chromium "$( ("${CHROMIUM:-/usr/bin/chromium}" --version 2>/dev/null || echo unknown) | head -1)"
-machine_field settings "native and browser: median of $REPEATS runs; reference: median of $REF_REPEATS run(s), timeout $REF_TIMEOUT s per run, BLAS threads ${BENCH_REF_THREADS:-default}"
+machine_field learners "${LEARNERS[*]}"
+machine_field parts "${PARTS# }"
+for l in "${LEARNERS[@]}"; do machine_field "datasets_$l" "$(datasets_for "$l")"; done
+machine_field settings "native and browser: median of $REPEATS run(s); reference: median of $REF_REPEATS run(s), timeout $REF_TIMEOUT s per run, $REF_THREADS BLAS/OpenMP/torch thread(s); browser timeout $BROWSER_TIMEOUT s per run"
 
-say "Python reference environment ($VENV)"
-STAMP=$VENV/.bench-stamp
-WANT="$(cat bench/requirements.txt) gcastle==$GCASTLE_VERSION"
-if [ ! -x "$VENV/bin/python" ] || [ "$(cat "$STAMP" 2>/dev/null)" != "$WANT" ]; then
-  rm -rf "$VENV"
-  python3 -m venv "$VENV" || die "python3 -m venv failed; on Debian: apt-get install python3-venv"
-  "$VENV/bin/pip" install -q --disable-pip-version-check -r bench/requirements.txt || die "pip could not install bench/requirements.txt"
-  "$VENV/bin/pip" install -q --disable-pip-version-check --no-deps "gcastle==$GCASTLE_VERSION" || die "pip could not install gcastle==$GCASTLE_VERSION"
-  printf '%s' "$WANT" > "$STAMP"
+# One venv per set of compatible pins: sdcd needs torch 2.3.1 and numpy<2.
+make_venv() { # DIR REQUIREMENTS [extra no-deps package]
+  local dir=$1 req=$2 extra=${3:-} stamp="$1/.bench-stamp" want
+  want="$(cat "$req") $extra"
+  if [ ! -x "$dir/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+    say "Python reference environment $dir (from PyPI; once)"
+    rm -rf "$dir"
+    python3 -m venv "$dir" || die "python3 -m venv failed; on Debian: apt-get install python3-venv"
+    "$dir/bin/pip" install -q --disable-pip-version-check -r "$req" || die "pip could not install $req"
+    if [ -n "$extra" ]; then
+      "$dir/bin/pip" install -q --disable-pip-version-check --no-deps "$extra" || die "pip could not install $extra"
+    fi
+    printf '%s' "$want" > "$stamp"
+  fi
+}
+if [[ $PARTS == *" reference "* ]]; then
+  if uses notears || uses pc || uses ges || uses xges; then
+    make_venv "$VENV" bench/requirements.txt "gcastle==$GCASTLE_VERSION"
+  fi
+  if uses sdcd || uses dagma; then
+    make_venv "$VENV_TORCH" bench/requirements-torch.txt
+  fi
 fi
 
 say "building the bench examples (release)"
-cargo build --release --example bench_data --example bench_notears
+cargo build -q --release --example bench_data --example bench_learners
 
 say "generating the datasets into $DATA"
 cargo run -q --release --example bench_data -- "$DATA"
+load_mark start
 
-say "native NOTEARS ($REPEATS runs each)"
-cargo run -q --release --example bench_notears -- "$DATA" --repeats "$REPEATS" "${NAMES[@]}" > "$OUT/native.jsonl"
-
-say "NOTEARS in Chromium ($REPEATS runs each, release build in $E2E_DIST)"
-E2E_DIST=$E2E_DIST E2E_PUBLIC_URL=${E2E_PUBLIC_URL:-/causeway/} \
-  node bench/browser.mjs "$DATA" --repeats "$REPEATS" "${NAMES[@]}" > "$OUT/browser.jsonl"
-
-# The reference's command only: these may be set on this machine and slow numpy down.
-REF_ENV=(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE)
-if [ -n "${BENCH_REF_THREADS:-}" ]; then
-  REF_ENV+=(OPENBLAS_NUM_THREADS="$BENCH_REF_THREADS" OMP_NUM_THREADS="$BENCH_REF_THREADS")
+if [[ $PARTS == *" native "* ]]; then
+  load_mark native
+  for l in "${LEARNERS[@]}"; do
+    read -r -a names <<< "$(datasets_for "$l")"
+    say "native $l ($REPEATS run(s) each): ${names[*]}"
+    cargo run -q --release --example bench_learners -- "$DATA" --learner "$l" --repeats "$REPEATS" "${names[@]}" \
+      > "$RAW/native-$l.jsonl" || say "warning: native $l failed; its results are incomplete"
+  done
 fi
-"${REF_ENV[@]}" "$VENV/bin/python" bench/reference.py --env > "$OUT/reference-env.json"
 
-say "reference: linear.py via gCastle's port with linear.py's expm h (timeout $REF_TIMEOUT s per run)"
-"${REF_ENV[@]}" "$VENV/bin/python" bench/reference.py "$DATA" --variant expm \
-  --timeout "$REF_TIMEOUT" --repeats "$REF_REPEATS" "${NAMES[@]}" > "$OUT/reference.jsonl"
+if [[ $PARTS == *" browser "* ]]; then
+  load_mark browser
+  for l in "${LEARNERS[@]}"; do
+    read -r -a names <<< "$(datasets_for "$l")"
+    say "$l in Chromium ($REPEATS run(s) each, release build in $E2E_DIST): ${names[*]}"
+    E2E_DIST=$E2E_DIST E2E_PUBLIC_URL=${E2E_PUBLIC_URL:-/causeway/} \
+      node bench/browser.mjs "$DATA" --learners "$l" --repeats "$REPEATS" --timeout "$BROWSER_TIMEOUT" "${names[@]}" \
+      > "$RAW/browser-$l.jsonl" || say "warning: browser $l reported a failure; see above"
+  done
+fi
 
-say "gCastle's port as shipped (polynomial h), for comparison"
-"${REF_ENV[@]}" "$VENV/bin/python" bench/reference.py "$DATA" --variant poly \
-  --timeout "$REF_TIMEOUT" --repeats "$REF_REPEATS" "${NAMES[@]}" > "$OUT/gcastle.jsonl"
+if [[ $PARTS == *" reference "* ]]; then
+  load_mark reference
+  # These may be set on this machine and slow numpy down; the thread count is fixed.
+  REF_ENV=(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS="$REF_THREADS"
+    OMP_NUM_THREADS="$REF_THREADS" MKL_NUM_THREADS="$REF_THREADS" BENCH_REF_THREADS="$REF_THREADS")
+  [ -x "$VENV/bin/python" ] && "${REF_ENV[@]}" "$VENV/bin/python" bench/reference_learners.py --env > "$OUT/reference-env.json"
+  [ -x "$VENV_TORCH/bin/python" ] && "${REF_ENV[@]}" "$VENV_TORCH/bin/python" bench/reference_learners.py --env > "$OUT/reference-env-torch.json"
+  for l in "${LEARNERS[@]}"; do
+    read -r -a names <<< "$(datasets_for "$l")"
+    say "reference $l (timeout $REF_TIMEOUT s per run): ${names[*]}"
+    case $l in
+      notears)
+        "${REF_ENV[@]}" "$VENV/bin/python" bench/reference.py "$DATA" --variant expm \
+          --timeout "$REF_TIMEOUT" --repeats "$REF_REPEATS" "${names[@]}" > "$RAW/reference-$l.jsonl" || say "warning: reference $l failed"
+        if [ "${BENCH_NOTEARS_POLY:-0}" = 1 ]; then
+          "${REF_ENV[@]}" "$VENV/bin/python" bench/reference.py "$DATA" --variant poly \
+            --timeout "$REF_TIMEOUT" --repeats "$REF_REPEATS" "${names[@]}" > "$RAW/gcastle-$l.jsonl" || say "warning: gCastle as shipped failed"
+        fi ;;
+      sdcd|dagma)
+        "${REF_ENV[@]}" "$VENV_TORCH/bin/python" bench/reference_learners.py "$DATA" --learner "$l" \
+          --timeout "$REF_TIMEOUT" --repeats "$REF_REPEATS" "${names[@]}" > "$RAW/reference-$l.jsonl" || say "warning: reference $l failed" ;;
+      *)
+        "${REF_ENV[@]}" "$VENV/bin/python" bench/reference_learners.py "$DATA" --learner "$l" \
+          --timeout "$REF_TIMEOUT" --repeats "$REF_REPEATS" "${names[@]}" > "$RAW/reference-$l.jsonl" || say "warning: reference $l failed" ;;
+    esac
+  done
+fi
 
-machine_field load_end "$(cut -d' ' -f1-3 /proc/loadavg)"
+load_mark end
+say "scoring every contender's graphs with causeway::metrics"
+shopt -s nullglob
+raw_files=("$RAW"/*.jsonl)
+cargo run -q --release --example bench_learners -- --score "$DATA" "${raw_files[@]}" > "$OUT/results.jsonl"
 say "writing BENCHMARKS.md"
 node bench/report.mjs "$OUT" BENCHMARKS.md
-say "done: BENCHMARKS.md (raw results in $OUT/*.jsonl)"
+say "done: BENCHMARKS.md (raw results in $RAW, scored in $OUT/results.jsonl)"
