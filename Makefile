@@ -4,7 +4,7 @@ export PATH := $(HOME)/.cargo/bin:$(CURDIR)/node_modules/.bin:$(PATH)
 # The browser tests serve the release build under this sub-path, as GitHub Pages does.
 E2E_PUBLIC_URL := /causeway/
 
-.PHONY: serve test setup test-native test-wasm test-browser build-e2e lint bench
+.PHONY: serve test setup test-native test-wasm test-browser build-e2e lint bench bench-infer
 
 setup:
 	@scripts/setup.sh
@@ -40,3 +40,7 @@ lint:
 ## Knobs: BENCH_LEARNERS, BENCH_DATASETS, BENCH_REPEATS, BENCH_REF_TIMEOUT, ... (see bench/run.sh).
 bench: setup build-e2e
 	bench/run.sh
+
+## NUTS on eight schools: bulk ESS per second in Chromium vs PyMC → BENCHMARKS.md.
+bench-infer: setup build-e2e
+	bench/infer.sh

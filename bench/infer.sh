@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# `make bench-infer`: NUTS on non-centred eight schools (4 chains × 1000 + 1000), bulk ESS per
+# second in Chromium (release site, one worker per chain) vs PyMC's NUTS on this machine, written
+# into the "Bayesian inference" section of BENCHMARKS.md. Knob: BENCH_INFER_SEEDS ("1 2 3").
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$HOME/.cargo/bin:$PWD/node_modules/.bin:$PATH"
+OUT=target/bench
+VENV=$OUT/venv-pymc
+E2E_DIST=${E2E_DIST:-target/e2e-dist}
+read -r -a SEEDS <<< "${BENCH_INFER_SEEDS:-1 2 3}"
+say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+[ -f "$E2E_DIST/index.html" ] || { echo "bench-infer: run 'make build-e2e' first" >&2; exit 1; }
+mkdir -p "$OUT"
+if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c 'import pymc, arviz' 2>/dev/null; then
+  say "PyMC environment ($VENV)"
+  python3 -m venv "$VENV"
+  "$VENV/bin/pip" install -q --disable-pip-version-check pymc==5.28.5 arviz==0.23.4
+fi
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
+say "Causeway in Chromium (seeds ${SEEDS[*]})"
+E2E_DIST=$E2E_DIST E2E_PUBLIC_URL=${E2E_PUBLIC_URL:-/causeway/} node bench/infer_browser.mjs "${SEEDS[@]}" > "$OUT/infer-browser.jsonl"
+say "PyMC (seeds ${SEEDS[*]}, one thread)"
+: > "$OUT/infer-pymc.jsonl"
+for seed in "${SEEDS[@]}"; do
+  env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 \
+    "$VENV/bin/python" bench/infer_pymc.py "$seed" >> "$OUT/infer-pymc.jsonl"
+done
+LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
+say "writing the Bayesian inference section of BENCHMARKS.md"
+node bench/infer_report.mjs "$OUT" BENCHMARKS.md "$(date -u '+%Y-%m-%d %H:%M UTC')" "$LOAD_START" "$LOAD_END"
