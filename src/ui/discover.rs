@@ -6,7 +6,7 @@ use nalgebra::DMatrix;
 
 use super::dag_view::{DagView, Scene};
 use super::heatmap::Heatmap;
-use super::{download, params, target_value, AppState, ErrorBox, RunStatus};
+use super::{download, params, target_value, AppState, ErrorBox, RunControls};
 use crate::causal::catalog::{self, ALGORITHMS};
 use crate::causal::knowledge::KnowledgeSpec;
 use crate::causal::GraphKind;
@@ -94,7 +94,6 @@ pub fn DiscoverPanel() -> impl IntoView {
         overrides.set(Vec::new());
     });
     let color_by_truth = RwSignal::new(true);
-    let running = move || state.status.get() == RunStatus::Running;
     let number = move |ev: &web_sys::Event| target_value(ev).trim().parse::<f64>().ok();
 
     view! {
@@ -148,26 +147,9 @@ pub fn DiscoverPanel() -> impl IntoView {
                     })
                 }}
                 <KnowledgeForm />
-                <div class="run-row">
-                    <button class="button primary" data-testid="run" disabled=running
-                        on:click=move |_| state.start_run()>"Run"</button>
-                    <button class="button" data-testid="cancel" disabled=move || !running()
-                        on:click=move |_| state.cancel_run()>"Cancel"</button>
-                    <span class="run-state" data-testid="run-state" data-state=move || state.status.get().as_str()
-                        data-elapsed-ms=move || state.elapsed_ms.get().map(|ms| format!("{ms:.0}"))
-                        data-compute-ms=move || state.compute_ms.get().map(|ms| format!("{ms:.0}"))
-                        role="status" aria-live="polite">
-                        {move || match state.status.get() {
-                            RunStatus::Idle => state.notice.get().unwrap_or_else(|| "Ready".to_string()),
-                            RunStatus::Running => "Running…".to_string(),
-                            RunStatus::Done => match state.elapsed_ms.get() {
-                                Some(ms) => format!("Done in {:.2} s", ms / 1000.0),
-                                None => "Done".to_string(),
-                            },
-                            RunStatus::Error => "Stopped with an error".to_string(),
-                        }}
-                    </span>
-                </div>
+                <RunControls status=state.status notice=state.notice elapsed_ms=state.elapsed_ms
+                    compute_ms=state.compute_ms
+                    on_run=move || state.start_run() on_cancel=move || state.cancel_run() />
                 {move || state.progress.get().map(|p| view! {
                     <div class="progress" data-testid="progress">
                         <div class="bar" role="progressbar" aria-valuemin="0" aria-valuemax="100"

@@ -416,6 +416,44 @@ fn App() -> impl IntoView {
     }
 }
 
+/// Run and Cancel with the run's state in words: the same controls and test hooks
+/// (`run`, `cancel`, `run-state` with `data-state`) in every tab that runs something.
+#[component]
+pub fn RunControls(
+    status: RwSignal<RunStatus>,
+    notice: RwSignal<Option<String>>,
+    elapsed_ms: RwSignal<Option<f64>>,
+    /// The worker's own time, when the tab knows it (`data-compute-ms`).
+    #[prop(optional)]
+    compute_ms: Option<RwSignal<Option<f64>>>,
+    on_run: impl Fn() + 'static,
+    on_cancel: impl Fn() + 'static,
+) -> impl IntoView {
+    let running = move || status.get() == RunStatus::Running;
+    view! {
+        <div class="run-row">
+            <button class="button primary" data-testid="run" disabled=running
+                on:click=move |_| on_run()>"Run"</button>
+            <button class="button" data-testid="cancel" disabled=move || !running()
+                on:click=move |_| on_cancel()>"Cancel"</button>
+            <span class="run-state" data-testid="run-state" data-state=move || status.get().as_str()
+                data-elapsed-ms=move || elapsed_ms.get().map(|ms| format!("{ms:.0}"))
+                data-compute-ms=move || compute_ms.and_then(|c| c.get()).map(|ms| format!("{ms:.0}"))
+                role="status" aria-live="polite">
+                {move || match status.get() {
+                    RunStatus::Idle => notice.get().unwrap_or_else(|| "Ready".to_string()),
+                    RunStatus::Running => "Running…".to_string(),
+                    RunStatus::Done => match elapsed_ms.get() {
+                        Some(ms) => format!("Done in {:.2} s", ms / 1000.0),
+                        None => "Done".to_string(),
+                    },
+                    RunStatus::Error => "Stopped with an error".to_string(),
+                }}
+            </span>
+        </div>
+    }
+}
+
 /// Renders an error the way every part of the page does: title, detail naming the culprit, hint.
 #[component]
 pub fn ErrorBox(error: UserError) -> impl IntoView {

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use leptos::prelude::*;
 
 use super::client::WorkerClient;
-use super::{AppState, ErrorBox, RunStatus};
+use super::{AppState, ErrorBox, RunControls, RunStatus};
 use crate::bayes::mcmc::{SamplerMethod, SamplerSettings, Trace};
 use crate::bayes::models::{ModelSpec, MODELS};
 use crate::bayes::vi::{AdviFamily, AdviParams, ElboPoint};
@@ -505,32 +505,14 @@ impl InferState {
 pub fn InferPanel() -> impl IntoView {
     let state = expect_context::<InferState>();
     let app = expect_context::<AppState>();
-    let running = move || state.status.get() == RunStatus::Running;
 
     view! {
         <section class="panel infer" aria-labelledby="infer-heading">
             <h2 id="infer-heading">"2 · Infer: Bayesian inference"</h2>
             <settings::ModelSettings />
             <settings::MethodSettings />
-            <div class="run-row">
-                <button class="button primary" data-testid="run" disabled=running
-                    on:click=move |_| state.start(app)>"Run"</button>
-                <button class="button" data-testid="cancel" disabled=move || !running()
-                    on:click=move |_| state.cancel()>"Cancel"</button>
-                <span class="run-state" data-testid="run-state" data-state=move || state.status.get().as_str()
-                    data-elapsed-ms=move || state.elapsed_ms.get().map(|ms| format!("{ms:.0}"))
-                    role="status" aria-live="polite">
-                    {move || match state.status.get() {
-                        RunStatus::Idle => state.notice.get().unwrap_or_else(|| "Ready".to_string()),
-                        RunStatus::Running => "Running…".to_string(),
-                        RunStatus::Done => match state.elapsed_ms.get() {
-                            Some(ms) => format!("Done in {:.2} s", ms / 1000.0),
-                            None => "Done".to_string(),
-                        },
-                        RunStatus::Error => "Stopped with an error".to_string(),
-                    }}
-                </span>
-            </div>
+            <RunControls status=state.status notice=state.notice elapsed_ms=state.elapsed_ms
+                on_run=move || state.start(app) on_cancel=move || state.cancel() />
             {move || state.error.get().map(|error| view! { <ErrorBox error /> })}
             <ChainProgress />
             <summary::SummaryView />
