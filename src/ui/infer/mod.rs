@@ -310,7 +310,16 @@ impl InferState {
             self.pool.update_value(|pool| pool.active.clear());
             self.status.set(RunStatus::Idle);
             self.notice.set(Some("Run cancelled.".into()));
-            self.refresh(false);
+            // The last summary of a long run can take a while: draw "cancelled" first.
+            let callback =
+                wasm_bindgen::closure::Closure::once_into_js(move || self.refresh(false));
+            if let Some(window) = web_sys::window() {
+                use wasm_bindgen::JsCast;
+                let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(
+                    callback.unchecked_ref(),
+                    0,
+                );
+            }
         }
     }
 
