@@ -11,7 +11,7 @@ use nalgebra::{DMatrix, DMatrixView, DMatrixViewMut};
 use serde::{Deserialize, Serialize};
 
 use super::input::{DataRequirements, InputError};
-use super::{GraphKind, Knowledge, LearnedGraph, Learner};
+use super::{Knowledge, LearnedGraph, Learner};
 use crate::run::{Progress, StepOutcome, StopReason};
 
 /// Why DAGMA cannot run on the given data or settings.
@@ -701,31 +701,11 @@ impl Dagma {
 
     /// The thresholded graph of the current W, with why the run stopped (or "not finished").
     pub fn result(&self) -> LearnedGraph {
-        let d = self.d;
-        let raw = self.current_weights();
-        let raw_weights: Vec<f64> = (0..d * d).map(|k| raw[(k / d, k % d)]).collect();
-        let weights = raw_weights
-            .iter()
-            .enumerate()
-            .map(|(k, &w)| {
-                if w.abs() < self.params.w_threshold || k / d == k % d {
-                    0.0
-                } else {
-                    w
-                }
-            })
-            .collect();
-        let stop = self
-            .done
-            .clone()
-            .unwrap_or_else(|| StopReason::LimitReached("stopped before finishing".into()));
-        LearnedGraph {
-            n_nodes: d,
-            weights,
-            raw_weights,
-            stop,
-            kind: GraphKind::Dag,
-        }
+        LearnedGraph::thresholded_dag(
+            &self.current_weights(),
+            self.params.w_threshold,
+            self.done.clone(),
+        )
     }
 }
 

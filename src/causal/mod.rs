@@ -65,6 +65,33 @@ pub struct LearnedGraph {
 }
 
 impl LearnedGraph {
+    /// A DAG learner's result from its unthresholded d × d estimate: entries below `threshold`
+    /// in absolute value and the diagonal become 0; `done` is why it stopped (`None`: it did not
+    /// finish).
+    pub fn thresholded_dag(raw: &DMatrix<f64>, threshold: f64, done: Option<StopReason>) -> Self {
+        let d = raw.nrows();
+        let raw_weights: Vec<f64> = (0..d * d).map(|k| raw[(k / d, k % d)]).collect();
+        let weights = raw_weights
+            .iter()
+            .enumerate()
+            .map(|(k, &w)| {
+                if w.abs() < threshold || k / d == k % d {
+                    0.0
+                } else {
+                    w
+                }
+            })
+            .collect();
+        LearnedGraph {
+            n_nodes: d,
+            weights,
+            raw_weights,
+            stop: done
+                .unwrap_or_else(|| StopReason::LimitReached("stopped before finishing".into())),
+            kind: GraphKind::Dag,
+        }
+    }
+
     /// The thresholded weights as a d×d matrix (a zero matrix if the lengths disagree).
     pub fn weight_matrix(&self) -> DMatrix<f64> {
         let d = self.n_nodes;

@@ -10,7 +10,7 @@ use nalgebra::DMatrix;
 use serde::{Deserialize, Serialize};
 
 use super::input::{DataRequirements, InputError};
-use super::{GraphKind, Knowledge, LearnedGraph, Learner};
+use super::{Knowledge, LearnedGraph, Learner};
 use crate::linalg::{expm, matmul_into, Expm};
 use crate::optim::{Lbfgsb, LbfgsbParams};
 use crate::run::{Progress, StepOutcome, StopReason};
@@ -395,30 +395,11 @@ impl Notears {
     /// The thresholded graph of the accepted estimate, with why the run stopped (or
     /// "not finished" if it has not).
     pub fn result(&self) -> LearnedGraph {
-        let raw = self.current_weights();
-        let d = self.d;
-        let raw_weights: Vec<f64> = (0..d * d).map(|k| raw[(k / d, k % d)]).collect();
-        let weights = raw_weights
-            .iter()
-            .map(|&w| {
-                if w.abs() < self.params.w_threshold {
-                    0.0
-                } else {
-                    w
-                }
-            })
-            .collect();
-        let stop = self
-            .done
-            .clone()
-            .unwrap_or_else(|| StopReason::LimitReached("stopped before finishing".into()));
-        LearnedGraph {
-            n_nodes: d,
-            weights,
-            raw_weights,
-            stop,
-            kind: GraphKind::Dag,
-        }
+        LearnedGraph::thresholded_dag(
+            &self.current_weights(),
+            self.params.w_threshold,
+            self.done.clone(),
+        )
     }
 }
 
