@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `make bench-infer`: NUTS on non-centred eight schools (4 chains × 1000 + 1000), bulk ESS per
-# second in Chromium (release site, one worker per chain) vs PyMC's NUTS on this machine, written
+# second in Chromium (release site, one worker per chain) vs PyMC's NUTS on this machine, and the
+# cost of one gradient evaluation in the page's wasm vs native Rust, written
 # into the "Bayesian inference" section of BENCHMARKS.md. Knob: BENCH_INFER_SEEDS ("1 2 3").
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,6 +27,8 @@ for seed in "${SEEDS[@]}"; do
   env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 \
     "$VENV/bin/python" bench/infer_pymc.py "$seed" >> "$OUT/infer-pymc.jsonl"
 done
+say "native gradient cost (cargo run --release --example bench_gradient)"
+cargo run --quiet --release --example bench_gradient -- eight-schools-noncentered "${SEEDS[@]}" > "$OUT/infer-gradient-native.jsonl"
 LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
 say "writing the Bayesian inference section of BENCHMARKS.md"
 node bench/infer_report.mjs "$OUT" BENCHMARKS.md "$(date -u '+%Y-%m-%d %H:%M UTC')" "$LOAD_START" "$LOAD_END"

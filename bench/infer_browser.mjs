@@ -1,6 +1,8 @@
 // Causeway's NUTS on non-centred eight schools in Chromium (release site): 4 chains ×
 // (1000 warm-up + 1000 draws), one worker per chain; wall time from Run to Done and the bulk ESS
-// shown in the summary table. Prints one JSON line per run.
+// shown in the summary table, and the cost of one gradient evaluation that the worker timed before
+// the chains started ("Gradient evaluation took"), on the fresh page and again on a second run in
+// the same page (warm workers, as a user's second run). Prints one JSON line per run.
 import { startSite } from '../tests/e2e/helpers.mjs';
 
 const seeds = process.argv.slice(2).map(Number).filter(Number.isFinite);
@@ -23,7 +25,13 @@ try {
     const elapsed = Number(await app.page.getAttribute('[data-testid=run-state]', 'data-elapsed-ms')) / 1000;
     const ess = await app.page.$$eval('[data-testid=summary] tbody tr', (rows) => Object.fromEntries(rows.map((r) => [
       r.getAttribute('data-param'), Number(r.querySelector('[data-stat=ess_bulk]').textContent)])));
-    console.log(JSON.stringify({ contender: 'browser', seed, wall_s: wall, elapsed_s: elapsed, hardware_concurrency: workers, ess_bulk: ess }));
+    const gradient = async () => Number(await app.page.getAttribute('[data-testid=gradient-cost]', 'data-seconds'));
+    const gradientCold = await gradient();
+    await app.run();
+    await app.waitForState('done', 600_000);
+    const gradientWarm = await gradient();
+    console.log(JSON.stringify({ contender: 'browser', seed, wall_s: wall, elapsed_s: elapsed, hardware_concurrency: workers, ess_bulk: ess,
+      gradient_s_cold: gradientCold, gradient_s_warm: gradientWarm }));
     await app.close();
   }
 } finally { await site.close(); }

@@ -4,6 +4,7 @@ const [out, file, date, loadStart, loadEnd] = process.argv.slice(2);
 const read = (name) => fs.readFileSync(`${out}/${name}`, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
 const browser = read('infer-browser.jsonl');
 const pymc = read('infer-pymc.jsonl');
+const native = fs.existsSync(`${out}/infer-gradient-native.jsonl`) ? read('infer-gradient-native.jsonl') : [];
 const median = (xs) => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
 const time = (r) => r.contender === 'browser' ? r.wall_s : r.wall_s;
 const minEss = (r) => Math.min(...Object.values(r.ess_bulk));
@@ -33,11 +34,42 @@ const lines = [
   `Ratio browser / PyMC in min bulk ESS per second: **${f(b.minRate / p.minRate, 2)}×** (goal ≥ 2×: ${b.minRate / p.minRate >= 2 ? 'met' : 'not met'});`
     + ` in ESS(tau)/s: ${f(b.tauRate / p.tauRate, 2)}×.`,
   '',
+  ...gradientLines(),
   'Raw runs:',
   '',
   ...[...browser, ...pymc].map((r) => `- ${r.contender} seed ${r.seed}: ${f(time(r), 2)} s, ESS(tau) ${f(r.ess_bulk.tau, 0)}, min ESS ${f(minEss(r), 0)}`),
   '<!-- bench-infer:end -->',
 ];
+function gradientLines() {
+  const cold = browser.map((r) => r.gradient_s_cold).filter(Number.isFinite);
+  const warm = browser.map((r) => r.gradient_s_warm).filter(Number.isFinite);
+  if (!native.length || !warm.length) return ['Gradient cost: not measured in this run.', ''];
+  const n = median(native.map((r) => r.seconds));
+  const nWindow = median(native.map((r) => r.seconds_page_window));
+  const w = median(warm);
+  const c = cold.length ? median(cold) : NaN;
+  const ns = (s) => `${(s * 1e9).toFixed(0)} ns`;
+  return [
+    '### Gradient cost: wasm in the page vs native',
+    '',
+    `One evaluation of the log density and its gradient (non-centred eight schools, ${native[0].dim} coordinates) at chain 1's`,
+    'starting point. In the page the worker times it before the chains start (5 ms untimed, then 10 ms timed with',
+    '`performance.now`) and shows it as "Gradient evaluation took"; natively `examples/bench_gradient.rs` runs the',
+    'same code (`causeway::infer::time_gradients`) with `Instant`, over 1 s. Medians over the seeds.',
+    '',
+    '| contender | time per gradient |',
+    '|---|---:|',
+    `| native (release, 1 s window) | ${ns(n)} |`,
+    `| native (release, the page's 10 ms window) | ${ns(nWindow)} |`,
+    `| wasm in Chromium, second run in the page (warm workers) | ${ns(w)} |`,
+    `| wasm in Chromium, first run of a fresh page | ${ns(c)} |`,
+    '',
+    `wasm / native: **${(w / n).toFixed(2)}×** on a warm page (goal ≤ 1.5×: ${w / n <= 1.5 ? 'met' : 'not met'}); ${(c / n).toFixed(2)}× on the first run of a fresh page,`
+      + ' where V8 may still be running the baseline (Liftoff) code.',
+    '',
+  ];
+}
+
 let text = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
 const section = lines.join('\n');
 const re = /<!-- bench-infer:start -->[\s\S]*<!-- bench-infer:end -->/;

@@ -2,9 +2,12 @@
 //! bind a model to its data, build one chain (or one ADVI fit), step it, hand out fresh draws
 //! in batches, and assemble the result with a posterior predictive check for the regressions.
 
+use std::rc::Rc;
+
 use crate::bayes::mcmc::{chain_rng, Chain, Draw};
 use crate::bayes::models::{ModelSpec, PosteriorPredictive};
 use crate::bayes::vi::{Advi, ElboPoint};
+use crate::bayes::LogDensity;
 use crate::data::csv_reader::Prep;
 use crate::data::Dataset;
 use crate::jobs::prepare;
@@ -22,6 +25,11 @@ enum Engine {
 /// One chain of an inference job in progress: the worker calls [`InferRun::step`] in slices.
 pub struct InferRun {
     engine: Engine,
+    /// The model, shared with the engine, and the chain's starting point: the worker times
+    /// gradient evaluations there before the run, as Stan does.
+    density: Rc<dyn LogDensity>,
+    probe: Vec<f64>,
+    probe_grad: Vec<f64>,
     names: Vec<String>,
     predictive: Option<Box<dyn PosteriorPredictive>>,
     outcome: String,
@@ -61,7 +69,7 @@ impl InferRun {
         chain: u32,
     ) -> Result<Self, UserError> {
         let dataset = bind(model, data, prep)?;
-        let density = model.build(dataset.as_ref())?;
+        let density: Rc<dyn LogDensity> = Rc::from(model.build(dataset.as_ref())?);
         let names = density.param_names();
         let predictive = model.build_predictive(dataset.as_ref())?;
         let (outcome, binary) = match model {
@@ -75,18 +83,28 @@ impl InferRun {
                 settings.chain = u64::from(chain);
                 settings.record_internals = false;
                 let seed = settings.seed;
-                (Engine::Mcmc(Box::new(Chain::new(density, settings)?)), seed)
+                let chain = Chain::new(Rc::clone(&density), settings)?;
+                (Engine::Mcmc(Box::new(chain)), seed)
             }
             InferMethod::Advi(params) => {
                 let mut params = params.clone();
                 // Each ADVI fit of a run gets its own stream of the seed.
                 params.seed = params.seed.wrapping_add(u64::from(chain));
                 let seed = params.seed;
-                (Engine::Advi(Box::new(Advi::new(density, params)?)), seed)
+                let advi = Advi::new(Rc::clone(&density), params)?;
+                (Engine::Advi(Box::new(advi)), seed)
             }
         };
+        let probe = match &engine {
+            Engine::Mcmc(chain) => chain.position().to_vec(),
+            Engine::Advi(advi) => advi.mean().to_vec(),
+        };
+        let probe_grad = vec![0.0; probe.len()];
         Ok(InferRun {
             engine,
+            density,
+            probe,
+            probe_grad,
             names,
             predictive,
             outcome,
@@ -104,6 +122,25 @@ impl InferRun {
 
     pub fn param_names(&self) -> &[String] {
         &self.names
+    }
+
+    /// Evaluates the log density and its gradient `n` times at the starting point, for the
+    /// worker (or a native benchmark) to time, as Stan reports "Gradient evaluation took …"
+    /// before sampling. Returns a value that depends on every evaluation, so that none can be
+    /// optimised away; a failed evaluation costs the same and counts alike.
+    pub fn evaluate_gradients(&mut self, n: usize) -> f64 {
+        let mut sum = 0.0;
+        for _ in 0..n {
+            if let Ok(lp) = self.density.logp_grad(&self.probe, &mut self.probe_grad) {
+                sum += lp + self.probe_grad.first().copied().unwrap_or(0.0);
+            }
+        }
+        sum
+    }
+
+    /// The number of unconstrained coordinates, i.e. the length of one gradient.
+    pub fn dim(&self) -> usize {
+        self.probe.len()
     }
 
     /// One transition (MCMC) or one optimisation iteration / draw batch (ADVI).
@@ -183,6 +220,52 @@ impl InferRun {
     }
 }
 
+/// What one gradient evaluation costs, as measured by [`time_gradients`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct GradientCost {
+    /// Seconds per evaluation of the log density and its gradient.
+    pub seconds: f64,
+    pub evaluations: usize,
+}
+
+/// Times gradient evaluations at the run's starting point with the caller's clock `now_ms`
+/// (the core has none: the worker passes `performance.now`, a native benchmark `Instant`).
+/// First `warmup_ms` of untimed evaluations (so the engine has compiled the hot code), then
+/// batches of doubling size until `measure_ms` have passed: a coarse clock (browsers round
+/// `performance.now` to 0.1 ms or more) then costs at most a few percent.
+pub fn time_gradients(
+    run: &mut InferRun,
+    mut now_ms: impl FnMut() -> f64,
+    warmup_ms: f64,
+    measure_ms: f64,
+) -> GradientCost {
+    const MAX_BATCH: usize = 1 << 14;
+    const MAX_EVALUATIONS: usize = 1 << 24;
+    let mut sink = 0.0;
+    let mut batch = 1;
+    let start = now_ms();
+    while now_ms() - start < warmup_ms && batch < MAX_EVALUATIONS {
+        sink += run.evaluate_gradients(batch);
+        batch = (batch * 2).min(MAX_BATCH);
+    }
+    let (mut evaluations, mut batch) = (0, 1);
+    let start = now_ms();
+    let elapsed = loop {
+        sink += run.evaluate_gradients(batch);
+        evaluations += batch;
+        let elapsed = now_ms() - start;
+        if elapsed >= measure_ms || evaluations >= MAX_EVALUATIONS {
+            break elapsed;
+        }
+        batch = (batch * 2).min(MAX_BATCH);
+    };
+    std::hint::black_box(sink);
+    GradientCost {
+        seconds: elapsed / 1000.0 / evaluations as f64,
+        evaluations,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -229,6 +312,37 @@ mod tests {
             assert!(result.ppc.is_none());
             assert!(run.fresh_draws().is_none());
         }
+    }
+
+    #[test]
+    fn gradients_are_timed_at_the_start_with_the_callers_clock() {
+        let model = ModelSpec::default_for("eight-schools-noncentered").unwrap();
+        let mut run = InferRun::start(
+            &model,
+            None,
+            &Prep::default(),
+            &mcmc(SamplerMethod::Nuts),
+            0,
+        )
+        .unwrap();
+        assert_eq!(run.dim(), 10);
+        // Every evaluation happens at the same point, so n of them sum to n times one.
+        let one = run.evaluate_gradients(1);
+        assert!(one.is_finite() && one != 0.0);
+        assert!((run.evaluate_gradients(7) - 7.0 * one).abs() <= 1e-9 * one.abs() * 7.0);
+        // A fake clock advancing 0.5 ms per reading: 2 readings in warm-up pass 1 ms, then
+        // batches of 1, 2, 4, ... until 10 ms have passed (20 readings: 2^20 − 1 evaluations).
+        let mut t = 0.0;
+        let clock = || {
+            t += 0.5;
+            t
+        };
+        let cost = time_gradients(&mut run, clock, 1.0, 10.0);
+        assert_eq!(cost.evaluations, (1 << 14) - 1 + 6 * (1 << 14));
+        assert!((cost.seconds - 0.010 / cost.evaluations as f64).abs() < 1e-15);
+        // The run itself is untouched by the timing.
+        let (streamed, _) = run_to_end(&mut run);
+        assert_eq!(streamed, 400);
     }
 
     #[test]

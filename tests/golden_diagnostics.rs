@@ -168,6 +168,9 @@ fn the_summary_table_equals_arviz_summary() {
         check(&case, "q5", p.q5, num(&want["q5"]), scale);
         check(&case, "q50", p.q50, num(&want["q50"]), scale);
         check(&case, "q95", p.q95, num(&want["q95"]), scale);
+        // The table's quantile MCSEs (shown on hover, exported) are ArviZ's mcse(method="quantile").
+        check(&case, "mcse_q5", p.mcse_q5, num(&c["mcse_q05"]), scale);
+        check(&case, "mcse_q95", p.mcse_q95, num(&c["mcse_q95"]), scale);
     }
 }
 

@@ -69,10 +69,12 @@ pub fn draws_csv(traces: &[Trace]) -> String {
     out
 }
 
-/// The summary table: `param,mean,sd,mcse_mean,mcse_sd,q5,q50,q95,ess_bulk,ess_tail,rhat`.
+/// The summary table:
+/// `param,mean,sd,mcse_mean,mcse_sd,q5,q50,q95,mcse_q5,mcse_q95,ess_bulk,ess_tail,rhat`.
 pub fn summary_csv(summary: &Summary) -> String {
-    let mut out =
-        String::from("param,mean,sd,mcse_mean,mcse_sd,q5,q50,q95,ess_bulk,ess_tail,rhat\n");
+    let mut out = String::from(
+        "param,mean,sd,mcse_mean,mcse_sd,q5,q50,q95,mcse_q5,mcse_q95,ess_bulk,ess_tail,rhat\n",
+    );
     for p in &summary.params {
         out.push_str(&cell(&p.name));
         for x in [
@@ -83,6 +85,8 @@ pub fn summary_csv(summary: &Summary) -> String {
             p.q5,
             p.q50,
             p.q95,
+            p.mcse_q5,
+            p.mcse_q95,
             p.ess_bulk,
             p.ess_tail,
             p.rhat,
@@ -153,6 +157,8 @@ mod tests {
                 q5: -3.0,
                 q50: 0.0,
                 q95: 3.5,
+                mcse_q5: 0.25,
+                mcse_q95: 0.5,
                 ess_bulk: 1234.5,
                 ess_tail: 999.0,
                 rhat: f64::NEG_INFINITY,
@@ -163,8 +169,8 @@ mod tests {
         let csv = summary_csv(&s);
         assert_eq!(
             csv,
-            "param,mean,sd,mcse_mean,mcse_sd,q5,q50,q95,ess_bulk,ess_tail,rhat\n\
-             theta[1],0.1,2.0,0.01,NaN,-3.0,0.0,3.5,1234.5,999.0,-Inf\n"
+            "param,mean,sd,mcse_mean,mcse_sd,q5,q50,q95,mcse_q5,mcse_q95,ess_bulk,ess_tail,rhat\n\
+             theta[1],0.1,2.0,0.01,NaN,-3.0,0.0,3.5,0.25,0.5,1234.5,999.0,-Inf\n"
         );
     }
 }

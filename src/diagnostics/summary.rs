@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::convergence::{e_bfmi, summary_stats, Draws};
+use super::convergence::{e_bfmi, mcse_quantile, summary_stats, Draws};
 use crate::bayes::mcmc::Trace;
 
 /// One row of the summary table: ArviZ `summary`'s statistics of one constrained parameter
@@ -20,6 +20,9 @@ pub struct ParamSummary {
     pub q5: f64,
     pub q50: f64,
     pub q95: f64,
+    /// MCSE of the 5% and 95% quantiles (ArviZ `mcse(method="quantile")`).
+    pub mcse_q5: f64,
+    pub mcse_q95: f64,
     pub ess_bulk: f64,
     pub ess_tail: f64,
     /// Rank-normalized split R-hat (max of bulk and folded).
@@ -84,6 +87,8 @@ pub fn summarize(traces: &[Trace]) -> Summary {
                 q5: s.q5,
                 q50: s.q50,
                 q95: s.q95,
+                mcse_q5: mcse_quantile(chains, 0.05),
+                mcse_q95: mcse_quantile(chains, 0.95),
                 ess_bulk: s.ess_bulk,
                 ess_tail: s.ess_tail,
                 rhat: s.rhat,

@@ -328,6 +328,8 @@ mod tests {
             q5: -1.0,
             q50: 1.0,
             q95: 3.0,
+            mcse_q5: 0.05,
+            mcse_q95: 0.05,
             ess_bulk,
             ess_tail,
             rhat,

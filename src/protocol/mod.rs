@@ -21,7 +21,7 @@ use crate::data::ColumnSummary;
 use crate::run::Progress;
 
 /// Version of the message types below.
-pub const PROTOCOL_VERSION: u32 = 6;
+pub const PROTOCOL_VERSION: u32 = 7;
 
 /// A message from the page to a worker.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -259,6 +259,17 @@ pub enum Event {
         offset: u32,
         draws: Vec<crate::bayes::mcmc::Draw>,
         elbo: Vec<crate::bayes::vi::ElboPoint>,
+    },
+    /// What one evaluation of the model's log density and gradient cost at the chain's starting
+    /// point, timed by the worker before the chain starts (Stan's "Gradient evaluation took").
+    GradientCost {
+        job_id: u32,
+        chain: u32,
+        /// Seconds per evaluation, averaged over `evaluations`.
+        seconds: f64,
+        evaluations: u32,
+        /// Length of the gradient (unconstrained coordinates).
+        dim: u32,
     },
     /// An inference chain finished: its whole trace, ELBO trace, notes and predictive draws.
     InferDone {

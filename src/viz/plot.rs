@@ -188,6 +188,27 @@ pub fn rank_histograms(chains: &[Vec<f64>], n_bins: usize) -> Vec<Vec<usize>> {
     out
 }
 
+/// A duration in the unit that reads best: ns, µs, ms or s with three significant digits.
+pub fn format_seconds(s: f64) -> String {
+    let (value, unit) = if s < 1e-6 {
+        (s * 1e9, "ns")
+    } else if s < 1e-3 {
+        (s * 1e6, "µs")
+    } else if s < 1.0 {
+        (s * 1e3, "ms")
+    } else {
+        (s, "s")
+    };
+    let digits = if value >= 100.0 {
+        0
+    } else if value >= 10.0 {
+        1
+    } else {
+        2
+    };
+    format!("{value:.digits$} {unit}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -248,5 +269,14 @@ mod tests {
         assert_eq!(h, vec![vec![100, 0], vec![0, 100]]);
         let ties = rank_histograms(&[vec![1.0; 4]], 4);
         assert_eq!(ties[0].iter().sum::<usize>(), 4);
+    }
+
+    #[test]
+    fn durations_read_in_their_best_unit() {
+        assert_eq!(format_seconds(2.345e-6), "2.35 µs");
+        assert_eq!(format_seconds(4.2e-8), "42.0 ns");
+        assert_eq!(format_seconds(0.0123), "12.3 ms");
+        assert_eq!(format_seconds(0.5), "500 ms");
+        assert_eq!(format_seconds(12.0), "12.0 s");
     }
 }

@@ -7,7 +7,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{DedicatedWorkerGlobalScope, MessageChannel, MessageEvent};
 
-use crate::infer::InferRun;
+use crate::infer::{time_gradients, InferRun};
 use crate::jobs::{self, LearnRun};
 use crate::protocol::{Event, Job, Request, Response, ToWorker, UserError, PROTOCOL_VERSION};
 use crate::run::{Progress, StepOutcome};
@@ -16,6 +16,10 @@ use crate::run::{Progress, StepOutcome};
 const SLICE_MS: f64 = 40.0;
 /// Progress events are throttled to about ten a second.
 const PROGRESS_EVERY_MS: f64 = 100.0;
+/// Before a chain starts, its gradient is evaluated untimed for this long (so the engine has
+/// compiled the hot code), then timed for this long: ~15 ms per chain, in parallel.
+const GRADIENT_WARMUP_MS: f64 = 5.0;
+const GRADIENT_MEASURE_MS: f64 = 10.0;
 
 /// The job being stepped: a learner or one inference chain.
 enum Run {
@@ -179,10 +183,19 @@ fn start_job(job_id: u32, job: Job) {
             now_ms(),
             InferRun::start(&model, data.as_ref(), &prep, &method, chain),
         ) {
-            (started_ms, Ok(run)) => {
+            (started_ms, Ok(mut run)) => {
                 post(Event::Progress {
                     job_id,
                     progress: run.progress(),
+                });
+                let cost =
+                    time_gradients(&mut run, now_ms, GRADIENT_WARMUP_MS, GRADIENT_MEASURE_MS);
+                post(Event::GradientCost {
+                    job_id,
+                    chain,
+                    seconds: cost.seconds,
+                    evaluations: u32::try_from(cost.evaluations).unwrap_or(u32::MAX),
+                    dim: u32::try_from(run.dim()).unwrap_or(u32::MAX),
                 });
                 CURRENT.set(Some(Running {
                     job_id,

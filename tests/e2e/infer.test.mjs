@@ -62,6 +62,12 @@ test('eight schools: four NUTS chains run in more than one worker and fill the s
   assert.ok(Math.abs(Number(mu.mean) - 4.4) < 1.5, `mu mean ${mu.mean}`);
   assert.ok(Number(mu.rhat) < 1.05, `mu rhat ${mu.rhat}`);
   assert.match(await app.page.innerText('[data-testid=summary] caption'), /4 chains × 500 kept draws/);
+  // Stan's note: each chain's worker timed one gradient evaluation before sampling.
+  const cost = app.page.locator('[data-testid=gradient-cost]');
+  assert.match(await cost.innerText(), /Gradient evaluation took [\d.]+ [nµm]?s .*1000 transitions using 10 leapfrog steps/);
+  const seconds = Number(await cost.getAttribute('data-seconds'));
+  assert.ok(seconds > 0 && seconds < 1e-3, `gradient ${seconds} s`);
+  assert.equal(await cost.getAttribute('data-chains'), '4');
   assert.ok(await app.page.$('[data-testid=infer-warnings]'));
   // The chain list names more than one worker, and the plots are drawn for every chain.
   const names = await app.page.$$eval('[data-testid=chain-progress] [data-chain]', (els) => els.map((e) => e.textContent));

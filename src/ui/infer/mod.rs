@@ -44,6 +44,8 @@ pub struct ChainView {
     /// The pool worker running it (None while queued).
     pub worker: Option<usize>,
     pub done: bool,
+    /// Seconds per gradient evaluation, timed by the worker before the chain started.
+    pub gradient_s: Option<f64>,
 }
 
 /// What the summary and the plots are drawn from; rebuilt at most every [`REFRESH_MS`].
@@ -228,7 +230,8 @@ impl InferState {
             chain: 0,
         };
         let cores = hardware_concurrency();
-        let n_workers = (n_chains as usize).min(cores.max(2));
+        // One worker per chain, up to the number of cores (the issue's bound); further chains wait.
+        let n_workers = (n_chains as usize).min(cores.max(1));
         self.ran_method.set(self.method.get_untracked());
         self.ran_model.set(Some(model));
         self.error.set(None);
@@ -245,6 +248,7 @@ impl InferState {
                     label: "queued".into(),
                     worker: None,
                     done: false,
+                    gradient_s: None,
                 })
                 .collect(),
         );
@@ -418,6 +422,18 @@ impl InferState {
                     self.schedule_refresh();
                 }
             }
+            Event::GradientCost {
+                job_id, seconds, ..
+            } => {
+                let Some(chain) = self.chain_of(w, job_id) else {
+                    return;
+                };
+                self.chain_views.update(|v| {
+                    if let Some(c) = v.get_mut(chain as usize) {
+                        c.gradient_s = Some(seconds);
+                    }
+                });
+            }
             Event::Failed { job_id, error } => {
                 if job_id != 0 && self.chain_of(w, job_id).is_none() {
                     return;
@@ -559,6 +575,44 @@ fn ChainProgress() -> impl IntoView {
                     }
                 }).collect_view()}
             </div>
+            <GradientCostNote />
         </Show>
+    }
+}
+
+/// Stan's note before sampling: what one gradient evaluation costs and what that means for a
+/// run, so a learner sees why a model with a costly gradient or long trajectories is slow.
+#[component]
+fn GradientCostNote() -> impl IntoView {
+    let state = expect_context::<InferState>();
+    let costs = move || {
+        state
+            .chain_views
+            .with(|v| v.iter().filter_map(|c| c.gradient_s).collect::<Vec<_>>())
+    };
+    move || {
+        let costs = costs();
+        let &first = costs.first()?;
+        let median = {
+            let mut sorted = costs.clone();
+            sorted.sort_by(f64::total_cmp);
+            sorted[sorted.len() / 2]
+        };
+        let per_chain = costs
+            .iter()
+            .map(|s| crate::viz::plot::format_seconds(*s))
+            .collect::<Vec<_>>()
+            .join(", ");
+        Some(view! {
+            <p class="muted gradient-cost" data-testid="gradient-cost"
+                data-seconds=format!("{median:e}") data-chains=costs.len().to_string()>
+                {format!(
+                    "Gradient evaluation took {} (per chain: {per_chain}). 1000 transitions using \
+                     10 leapfrog steps per transition would take {}.",
+                    crate::viz::plot::format_seconds(first),
+                    crate::viz::plot::format_seconds(first * 10_000.0),
+                )}
+            </p>
+        })
     }
 }

@@ -55,9 +55,11 @@ pub fn SummaryView() -> impl IntoView {
                         <td data-stat="mean">{fmt(p.mean)}</td>
                         <td data-stat="sd">{fmt(p.sd)}</td>
                         <td data-stat="mcse">{fmt(p.mcse_mean)}</td>
-                        <td data-stat="q5">{fmt(p.q5)}</td>
+                        <td data-stat="q5" data-mcse=p.mcse_q5.to_string()
+                            title=format!("MCSE of the 5% quantile: {}", fmt(p.mcse_q5))>{fmt(p.q5)}</td>
                         <td data-stat="q50">{fmt(p.q50)}</td>
-                        <td data-stat="q95">{fmt(p.q95)}</td>
+                        <td data-stat="q95" data-mcse=p.mcse_q95.to_string()
+                            title=format!("MCSE of the 95% quantile: {}", fmt(p.mcse_q95))>{fmt(p.q95)}</td>
                         <td data-stat="ess_bulk" class:bad=ess_bad(p.ess_bulk)>{fmt_ess(p.ess_bulk)}</td>
                         <td data-stat="ess_tail" class:bad=ess_bad(p.ess_tail)>{fmt_ess(p.ess_tail)}</td>
                         <td data-stat="rhat" class:bad=rhat_bad>{if p.rhat.is_finite() { format!("{:.3}", p.rhat) } else { "—".into() }}</td>
