@@ -42,7 +42,7 @@ pub enum AdviOptimizer {
     /// sds of a 3-D Gaussian were off by up to 0.8 sd.
     #[default]
     Adam,
-    /// Stan's adaptive step-size sequence (Kucukelbir et al., JMLR 2017, eq. 10; Stan's
+    /// Stan's adaptive step-size sequence (Kucukelbir et al., JMLR 2017; Stan's
     /// `advi::sga_update`): η·k^(−1/2+ε) / (τ + √s_k), s_k a running mean of squared gradients.
     StanAdaptive,
 }
