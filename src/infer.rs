@@ -5,7 +5,7 @@
 use std::rc::Rc;
 
 use crate::bayes::mcmc::{chain_rng, Chain, Draw};
-use crate::bayes::models::{ModelSpec, PosteriorPredictive};
+use crate::bayes::models::{MixtureData, ModelSpec, PosteriorPredictive};
 use crate::bayes::vi::{Advi, ElboPoint};
 use crate::bayes::LogDensity;
 use crate::data::csv_reader::Prep;
@@ -49,6 +49,7 @@ fn bind(
 ) -> Result<Option<Dataset>, UserError> {
     let wants_data = match model {
         ModelSpec::NormalNormal(s) => s.column.is_some(),
+        ModelSpec::Mixture1d(s) => matches!(s.data, MixtureData::Column { .. }),
         _ => model.info().needs_data,
     };
     if !wants_data {
@@ -410,6 +411,84 @@ mod tests {
         assert_eq!(ppc.replicates.len(), PPC_REPLICATES);
         assert!(ppc.replicates.iter().all(|y| y.len() == 60));
         assert!(!ppc.binary);
+    }
+
+    #[test]
+    fn the_mixture_binds_to_a_column_of_the_loaded_data() {
+        use crate::bayes::models::MixtureSettings;
+        let model = ModelSpec::Mixture1d(MixtureSettings {
+            data: MixtureData::Column { name: "y".into() },
+            ..MixtureSettings::default()
+        });
+        let data = regression_csv();
+        let method = mcmc(SamplerMethod::Nuts);
+        let mut run = InferRun::start(&model, Some(&data), &Prep::default(), &method, 0).unwrap();
+        assert_eq!(run.param_names()[0], "mu[1]");
+        let (_, result) = run_to_end(&mut run);
+        // The ordering constraint holds in every draw, and the means stay within the data.
+        assert!(result
+            .trace
+            .kept()
+            .iter()
+            .all(|d| d.constrained[0] < d.constrained[1] && d.constrained[1] < 10.0));
+        // Without data, or with a column that is not there, the page gets a user error.
+        assert!(InferRun::start(&model, None, &Prep::default(), &method, 0).is_err());
+        let missing = ModelSpec::Mixture1d(MixtureSettings {
+            data: MixtureData::Column {
+                name: "nope".into(),
+            },
+            ..MixtureSettings::default()
+        });
+        let err = InferRun::start(&missing, Some(&data), &Prep::default(), &method, 0)
+            .err()
+            .unwrap();
+        assert!(
+            format!("{} {}", err.title, err.detail).contains("nope"),
+            "{err:?}"
+        );
+    }
+
+    /// ADVI with its default optimizer (Stan's sequence) on a regression whose columns are
+    /// not standardized (the Infer tab's browser test): the slope of x1 (true 1.5, posterior sd
+    /// ~0.07 with 200 rows) within 0.2 for every seed. Adam stalled on seeds 0 and 1 here.
+    #[test]
+    fn advi_recovers_an_unstandardized_regression() {
+        use crate::bayes::vi::{AdviFamily, AdviParams};
+        let mut text = String::from("x1,x2,y\n");
+        let mut rng = chain_rng(11, 0);
+        let normal = rand_distr::StandardNormal;
+        for _ in 0..200 {
+            let (x1, x2, e): (f64, f64, f64) = (
+                rand::Rng::sample(&mut rng, normal),
+                rand::Rng::sample(&mut rng, normal),
+                rand::Rng::sample(&mut rng, normal),
+            );
+            text.push_str(&format!("{x1},{x2},{}\n", 1.5 * x1 - 0.8 * x2 + e));
+        }
+        let data = DataSpec::Csv {
+            name: "r.csv".into(),
+            bytes: text.into_bytes(),
+        };
+        let model = ModelSpec::LinearRegression(LinearRegressionSettings {
+            outcome: "y".into(),
+            predictors: vec!["x1".into(), "x2".into()],
+            standardize: false,
+            ..LinearRegressionSettings::default()
+        });
+        for seed in 0..6 {
+            let method = InferMethod::Advi(AdviParams {
+                family: AdviFamily::MeanField,
+                seed,
+                output_draws: 300,
+                ..AdviParams::default()
+            });
+            let mut run =
+                InferRun::start(&model, Some(&data), &Prep::default(), &method, 0).unwrap();
+            let (_, result) = run_to_end(&mut run);
+            let slope = result.trace.column(1);
+            let mean = slope.iter().sum::<f64>() / slope.len() as f64;
+            assert!((mean - 1.5).abs() < 0.2, "seed {seed}: slope {mean}");
+        }
     }
 
     #[test]

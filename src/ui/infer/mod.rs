@@ -18,7 +18,7 @@ use super::client::WorkerClient;
 use super::{AppState, ErrorBox, RunControls, RunStatus};
 use crate::bayes::mcmc::{SamplerMethod, SamplerSettings, Trace};
 use crate::bayes::models::{ModelSpec, MODELS};
-use crate::bayes::vi::{AdviFamily, AdviParams, ElboPoint};
+use crate::bayes::vi::{AdviFamily, AdviOptimizer, AdviParams, ElboPoint};
 use crate::diagnostics::{self, SamplerSummary, Summary, Warning};
 use crate::protocol::{Event, InferMethod, Job, Ppc, UserError};
 
@@ -92,6 +92,7 @@ pub struct InferState {
     pub target_accept: RwSignal<Option<f64>>,
     pub max_depth: RwSignal<usize>,
     pub init_radius: RwSignal<f64>,
+    pub advi_optimizer: RwSignal<AdviOptimizer>,
     pub status: RwSignal<RunStatus>,
     pub error: RwSignal<Option<UserError>>,
     pub notice: RwSignal<Option<String>>,
@@ -139,6 +140,7 @@ impl InferState {
             target_accept: RwSignal::new(None),
             max_depth: RwSignal::new(10),
             init_radius: RwSignal::new(2.0),
+            advi_optimizer: RwSignal::new(AdviOptimizer::default()),
             status: RwSignal::new(RunStatus::Idle),
             error: RwSignal::new(None),
             notice: RwSignal::new(None),
@@ -189,6 +191,7 @@ impl InferState {
                 seed,
                 output_draws: self.draws.get_untracked(),
                 init_radius: self.init_radius.get_untracked(),
+                optimizer: self.advi_optimizer.get_untracked(),
                 ..AdviParams::default()
             }),
             _ => InferMethod::Mcmc(SamplerSettings {

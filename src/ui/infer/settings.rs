@@ -4,7 +4,8 @@
 use leptos::prelude::*;
 
 use super::{InferState, METHODS};
-use crate::bayes::models::{ModelSpec, MODELS};
+use crate::bayes::models::{MixtureData, MixtureSettings, ModelSpec, MODELS};
+use crate::bayes::vi::AdviOptimizer;
 use crate::ui::{target_value, AppState};
 
 fn number(ev: &web_sys::Event) -> Option<f64> {
@@ -101,6 +102,7 @@ fn ModelData() -> impl IntoView {
         "linear-regression" | "logistic-regression" => {
             view! { <RegressionBinding app /> }.into_any()
         }
+        "mixture-1d" => view! { <MixtureBinding app /> }.into_any(),
         id => {
             let needs = MODELS
                 .iter()
@@ -332,8 +334,131 @@ pub fn MethodSettings() -> impl IntoView {
                 </label>
             </div>
             <Show when=advi>
+                <label title="Stan's adaptive step-size sequence (the ADVI paper, Kucukelbir et al. 2017) is the default; Adam (Kingma & Ba 2015) is the common alternative, less robust on badly scaled models. Both search the step size η first.">"Optimizer "
+                    <select data-testid="advi-optimizer" on:change=move |ev| {
+                        state.advi_optimizer.set(if target_value(&ev) == "stan-adaptive" {
+                            AdviOptimizer::StanAdaptive
+                        } else {
+                            AdviOptimizer::Adam
+                        });
+                    }>
+                        <option value="stan-adaptive" selected=move || state.advi_optimizer.get() == AdviOptimizer::StanAdaptive>"Stan's adaptive step-size sequence"</option>
+                        <option value="adam" selected=move || state.advi_optimizer.get() == AdviOptimizer::Adam>"Adam"</option>
+                    </select>
+                </label>
                 <p class="muted small">"ADVI fits one Gaussian approximation (one run, no chains); its draws come from that approximation, so R-hat and ESS say nothing about it. Compare with NUTS."</p>
             </Show>
+        </div>
+    }
+}
+
+/// Reads (or, with `f` mutating, edits) the mixture's settings in the current spec.
+fn mixture<T>(spec: &mut ModelSpec, f: impl FnOnce(&mut MixtureSettings) -> T) -> Option<T> {
+    match spec {
+        ModelSpec::Mixture1d(m) => Some(f(m)),
+        _ => None,
+    }
+}
+
+/// A field of the generated data (`None` when the data is a column).
+type GenField = fn(&mut MixtureData) -> Option<&mut f64>;
+
+/// mixture-1d's data (generated with editable parameters, or a column of the loaded CSV) and
+/// its priors.
+#[component]
+fn MixtureBinding(app: AppState) -> impl IntoView {
+    let state = expect_context::<InferState>();
+    let cols = Memo::new(move |_| columns(app));
+    let source = move || {
+        mixture(&mut state.spec(), |m| match &m.data {
+            MixtureData::Column { name } => name.clone(),
+            MixtureData::Generated { .. } => String::new(),
+        })
+        .unwrap_or_default()
+    };
+    let prior = move |label: &'static str,
+                      testid: &'static str,
+                      pick: fn(&mut MixtureSettings) -> &mut f64| {
+        view! {
+            <label>{label}
+                <input type="number" step="any" data-testid=testid
+                    prop:value=move || mixture(&mut state.spec(), |m| pick(m).to_string()).unwrap_or_default()
+                    on:change=move |ev| if let Some(v) = number(&ev) {
+                        state.update_spec(|s| { mixture(s, |m| *pick(m) = v); });
+                    } />
+            </label>
+        }
+    };
+    let generated = move |label: &'static str, testid: &'static str, pick: GenField| {
+        view! {
+            <label>{label}
+                <input type="number" step="any" data-testid=testid
+                    prop:value=move || mixture(&mut state.spec(), |m| pick(&mut m.data).map(|v| v.to_string()))
+                        .flatten().unwrap_or_default()
+                    on:change=move |ev| if let Some(v) = number(&ev) {
+                        state.update_spec(|s| { mixture(s, |m| if let Some(x) = pick(&mut m.data) { *x = v }); });
+                    } />
+            </label>
+        }
+    };
+    // n and seed are integers; kept in the same form as f64 fields through these two.
+    let integer = move |label: &'static str, testid: &'static str, is_seed: bool| {
+        view! {
+            <label>{label}
+                <input type="number" min="0" step="1" data-testid=testid
+                    prop:value=move || mixture(&mut state.spec(), |m| match &m.data {
+                        MixtureData::Generated { n, seed, .. } => if is_seed { seed.to_string() } else { n.to_string() },
+                        MixtureData::Column { .. } => String::new(),
+                    }).unwrap_or_default()
+                    on:change=move |ev| if let Some(v) = number(&ev) {
+                        let v = v.max(0.0).round();
+                        state.update_spec(|s| { mixture(s, |m| if let MixtureData::Generated { n, seed, .. } = &mut m.data {
+                            if is_seed { *seed = v as u64 } else { *n = v as usize }
+                        }); });
+                    } />
+            </label>
+        }
+    };
+    view! {
+        <div data-testid="mixture-binding">
+            <label>"Data "
+                <select data-testid="mixture-source" on:change=move |ev| {
+                    let name = target_value(&ev);
+                    state.update_spec(|s| { mixture(s, |m| {
+                        m.data = if name.is_empty() {
+                            MixtureData::default()
+                        } else {
+                            MixtureData::Column { name }
+                        };
+                    }); });
+                }>
+                    <option value="" selected=move || source().is_empty()>"generated: two Gaussian bumps"</option>
+                    {move || cols.get().into_iter().map(|c| {
+                        let selected = { let c = c.clone(); move || source() == c };
+                        view! { <option value=c.clone() selected=selected>{format!("column “{c}” of the loaded data")}</option> }
+                    }).collect_view()}
+                </select>
+            </label>
+            <Show when=move || cols.with(|c| c.is_empty())>
+                <p class="muted small">"Load a CSV (left) to fit the mixture to one of its columns."</p>
+            </Show>
+            <Show when=move || source().is_empty()>
+                <div class="form-grid" data-testid="mixture-generated">
+                    {integer("Points n", "mix-n", false)}
+                    {generated("Mean 1", "mix-mean1", |d| match d { MixtureData::Generated { mean1, .. } => Some(mean1), _ => None })}
+                    {generated("Sd 1", "mix-sd1", |d| match d { MixtureData::Generated { sd1, .. } => Some(sd1), _ => None })}
+                    {generated("Mean 2", "mix-mean2", |d| match d { MixtureData::Generated { mean2, .. } => Some(mean2), _ => None })}
+                    {generated("Sd 2", "mix-sd2", |d| match d { MixtureData::Generated { sd2, .. } => Some(sd2), _ => None })}
+                    {generated("Weight of 1", "mix-weight", |d| match d { MixtureData::Generated { weight, .. } => Some(weight), _ => None })}
+                    {integer("Seed", "mix-seed", true)}
+                </div>
+            </Show>
+            <div class="form-grid">
+                {prior("Means' prior mean", "mix-mu-mean", |m| &mut m.mu_prior_mean)}
+                {prior("Means' prior sd", "mix-mu-sd", |m| &mut m.mu_prior_sd)}
+                {prior("Sds' half-normal scale", "mix-sigma-scale", |m| &mut m.sigma_prior_scale)}
+                {prior("Weight's Beta(c, c)", "mix-concentration", |m| &mut m.weight_prior_concentration)}
+            </div>
         </div>
     }
 }
