@@ -31,6 +31,10 @@ pub struct AlgorithmInfo {
     pub output: GraphKind,
     /// Whether forbidden / required edges and tiers are used.
     pub uses_knowledge: bool,
+    /// What it does with each kind of knowledge, in words for the page.
+    pub knowledge_use: &'static str,
+    /// Whether every required edge is guaranteed to appear in its result.
+    pub forces_required: bool,
     /// Whether it reads per-row intervention targets.
     pub uses_interventions: bool,
     /// The key of the final weight threshold, which also sets the view's slider.
@@ -69,6 +73,8 @@ const NOTEARS: AlgorithmInfo = AlgorithmInfo {
               drives to zero. Watch the cycles disappear as the penalty ρ grows.",
     output: GraphKind::Dag,
     uses_knowledge: true,
+    knowledge_use: "Forbidden edges and tiers hold their weights at zero (through the optimizer's bounds). Required edges are ignored: NOTEARS cannot fix a weight whose sign it does not know.",
+    forces_required: false,
     uses_interventions: false,
     threshold_key: Some("w_threshold"),
     fields: &[
@@ -112,6 +118,8 @@ const SDCD: AlgorithmInfo = AlgorithmInfo {
               count towards fitting that variable.",
     output: GraphKind::Dag,
     uses_knowledge: true,
+    knowledge_use: "Forbidden edges and tiers are masked out of every network; required edges stay in the mask of stage 2 and are placed first when the final DAG is built, so they always appear.",
+    forces_required: true,
     uses_interventions: true,
     threshold_key: Some("threshold"),
     fields: &[
@@ -177,6 +185,8 @@ const DAGMA: AlgorithmInfo = AlgorithmInfo {
               while W is kept inside the region where h is defined.",
     output: GraphKind::Dag,
     uses_knowledge: true,
+    knowledge_use: "Forbidden edges and tiers hold their weights at zero; required edges get a reward in place of the L1 penalty (dagma's include_edges), so they usually, not always, appear.",
+    forces_required: false,
     uses_interventions: false,
     threshold_key: Some("w_threshold"),
     fields: &[
@@ -218,6 +228,8 @@ const PC: AlgorithmInfo = AlgorithmInfo {
               read from the separating sets, and Meek's rules orient what follows.",
     output: GraphKind::Cpdag,
     uses_knowledge: true,
+    knowledge_use: "Edges forbidden both ways (directly or by tiers) are left out of the skeleton; an edge the tests keep is oriented as the knowledge says, and colliders and Meek's rules never orient against it. A required edge is not added back if a test removed it.",
+    forces_required: false,
     uses_interventions: false,
     threshold_key: None,
     fields: &[field(
@@ -240,6 +252,8 @@ const GES: AlgorithmInfo = AlgorithmInfo {
               backward phase deletes edges while that helps. Watch the graph grow, then shrink.",
     output: GraphKind::Cpdag,
     uses_knowledge: true,
+    knowledge_use: "An Insert never adds an edge forbidden directly or by tiers, and a Delete never removes a required one, but required edges are not forced in, and the CPDAG may show an edge undirected although one direction is forbidden (an undirected edge stands for the class).",
+    forces_required: false,
     uses_interventions: false,
     threshold_key: None,
     fields: &[field(
@@ -262,12 +276,14 @@ const XGES: AlgorithmInfo = AlgorithmInfo {
               and a final extended search forces each edge out to escape local optima.",
     output: GraphKind::Cpdag,
     uses_knowledge: true,
+    knowledge_use: "Forbidden edges and tiers are never inserted (as the reference's forbidden inserts); required edges are not enforced, and the CPDAG's completion may still show an edge undirected or against a forbidden direction.",
+    forces_required: false,
     uses_interventions: false,
     threshold_key: None,
     fields: &[field(
         "alpha",
         "BIC penalty α",
-        "penalty per parameter is α/2 · log n; α = 2 is the usual BIC",
+        "penalty per parameter is α/2 · log n; the default α = 2 (xges's) charges log n, twice the usual BIC's ½ log n that GES uses here, so XGES keeps fewer edges",
         0.0,
         0.5,
         false,
@@ -284,6 +300,23 @@ pub fn info(id: &str) -> Option<&'static AlgorithmInfo> {
 mod tests {
     use super::*;
     use crate::protocol::AlgorithmParams;
+
+    #[test]
+    fn every_learner_says_what_it_does_with_each_kind_of_knowledge() {
+        for info in ALGORITHMS {
+            let text = info.knowledge_use.to_lowercase();
+            for kind in ["forbidden", "tiers", "required"] {
+                assert!(text.contains(kind), "{}: says nothing of {kind}", info.id);
+            }
+        }
+        // Only SDCD guarantees required edges (tested in sdcd::tests::a_required_edge_always_appears).
+        let forcing: Vec<_> = ALGORITHMS
+            .iter()
+            .filter(|a| a.forces_required)
+            .map(|a| a.id)
+            .collect();
+        assert_eq!(forcing, ["sdcd"]);
+    }
 
     #[test]
     fn every_field_is_a_number_in_the_default_params() {

@@ -1709,6 +1709,26 @@ mod tests {
         assert!(!s.result().graph().has_edge(0, 1));
     }
 
+    /// The page says SDCD always keeps a required edge: here one the data does not support
+    /// (0 → 2 in a chain 0 → 1 → 2, where 0 and 2 are independent given 1).
+    #[test]
+    fn a_required_edge_always_appears() {
+        let truth = chain(3);
+        let x = simulate(&truth, 300, 6, None);
+        let k = Knowledge {
+            required: vec![(0, 2)],
+            ..Knowledge::default()
+        };
+        let p = SdcdParams {
+            stage1_epochs: 40,
+            stage2_epochs: 40,
+            ..quick()
+        };
+        let mut s = Sdcd::new(&x, p, &k, None).unwrap();
+        run(&mut s);
+        assert!(s.result().graph().has_edge(0, 2));
+    }
+
     #[test]
     fn bad_input_is_an_error_naming_it() {
         let x = simulate(&chain(3), 50, 1, None);

@@ -285,16 +285,15 @@ fn Exports(scene: Scene) -> impl IntoView {
 #[component]
 fn KnowledgeForm() -> impl IntoView {
     let state = expect_context::<AppState>();
+    let chosen = move || catalog::info(state.algorithm.get());
     let ignored = move || {
-        catalog::info(state.algorithm.get()).is_some_and(|i| !i.uses_knowledge)
-            && !state.knowledge.with(|k| k.is_empty())
+        chosen().is_some_and(|i| !i.uses_knowledge) && !state.knowledge.with(|k| k.is_empty())
     };
-    let users = ALGORITHMS
-        .iter()
-        .filter(|a| a.uses_knowledge)
-        .map(|a| a.name)
-        .collect::<Vec<_>>()
-        .join(", ");
+    // Required edges given to a learner that may leave them out.
+    let required_not_forced = move || {
+        chosen().is_some_and(|i| i.uses_knowledge && !i.forces_required)
+            && state.knowledge.with(|k| !k.required.trim().is_empty())
+    };
     let area = move |label: &'static str,
                      testid: &'static str,
                      placeholder: &'static str,
@@ -313,8 +312,9 @@ fn KnowledgeForm() -> impl IntoView {
     view! {
         <details class="knowledge" data-testid="knowledge">
             <summary>"Background knowledge (optional)"</summary>
-            <p class="muted small">"What you already know about the causal order, by column name. "
-                {format!("Used by {users}; the other learners ignore it.")}</p>
+            <p class="muted small">"What you already know about the causal order, by column name. "</p>
+            <p class="muted small" data-testid="knowledge-use">
+                {move || chosen().map(|i| format!("{}: {}", i.name, i.knowledge_use))}</p>
             <div class="knowledge-grid">
                 {area("Forbidden edges", "knowledge-forbidden", "one per line, e.g.\ncancer -> smoking", |k| &mut k.forbidden)}
                 {area("Required edges", "knowledge-required", "one per line, e.g.\nsmoking -> cancer", |k| &mut k.required)}
@@ -322,6 +322,10 @@ fn KnowledgeForm() -> impl IntoView {
             </div>
             <Show when=ignored>
                 <p class="warning small" data-testid="knowledge-ignored">"The chosen learner ignores background knowledge."</p>
+            </Show>
+            <Show when=required_not_forced>
+                <p class="warning small" data-testid="knowledge-required-note">
+                    {move || chosen().map(|i| format!("{} may leave a required edge out (see above); SDCD always keeps them.", i.name))}</p>
             </Show>
         </details>
     }

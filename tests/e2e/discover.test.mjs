@@ -28,6 +28,36 @@ test('a dropped CSV is previewed, and NOTEARS recovers its chain in the worker',
   await app.close();
 });
 
+test('background knowledge: each learner says what it does with it, and a forbidden edge stays out', async () => {
+  const app = await site.open();
+  await app.dropFile('chain.csv', CHAIN);
+  await app.waitForPreview();
+  await app.page.click('[data-testid=knowledge] summary');
+  await app.page.selectOption('[data-testid=algorithm]', 'notears');
+  assert.match(await app.page.innerText('[data-testid=knowledge-use]'), /NOTEARS: .*Required edges are ignored/);
+  await app.page.selectOption('[data-testid=algorithm]', 'pc');
+  assert.match(await app.page.innerText('[data-testid=knowledge-use]'), /PC.*skeleton/);
+  // A required edge: PC may leave it out, and the page says so; SDCD keeps it.
+  await app.page.fill('[data-testid=knowledge-required]', 'A -> D');
+  await app.page.dispatchEvent('[data-testid=knowledge-required]', 'change');
+  assert.match(await app.page.innerText('[data-testid=knowledge-required-note]'), /may leave a required edge out/);
+  await app.page.selectOption('[data-testid=algorithm]', 'sdcd');
+  assert.equal(await app.page.isVisible('[data-testid=knowledge-required-note]'), false);
+  await app.page.fill('[data-testid=knowledge-required]', '');
+  await app.page.dispatchEvent('[data-testid=knowledge-required]', 'change');
+  // Forbid the chain's middle edge in both directions: NOTEARS must learn without it.
+  await app.page.selectOption('[data-testid=algorithm]', 'notears');
+  await app.page.fill('[data-testid=knowledge-forbidden]', 'B -> C\nC -> B');
+  await app.page.dispatchEvent('[data-testid=knowledge-forbidden]', 'change');
+  await app.run();
+  await app.waitForState('done');
+  const edges = await app.edges();
+  assert.ok(!edges.includes('B->C') && !edges.includes('C->B'), edges.join(' '));
+  assert.ok(edges.includes('A->B') && edges.includes('C->D'), edges.join(' '));
+  assert.deepEqual(app.errors, []);
+  await app.close();
+});
+
 test('the file chooser loads a file too, and choosing again reloads it', async () => {
   const app = await site.open();
   await app.chooseFile('chain.csv', CHAIN);

@@ -55,6 +55,10 @@ for (const id of LEARNERS) {
     assert.equal(await app.page.locator('[data-testid=dag] [data-node]').count(), 6);
     const shd = Number(await app.page.innerText('[data-testid=shd]'));
     assert.ok(shd <= 6, `${id}: SHD ${shd} on an easy 6-node linear set`);
+    // An empty graph could pass the SHD bound: the learner must also find most true edges.
+    // Skeleton F1 scores DAG and CPDAG learners alike (an empty graph scores 0).
+    const skeletonF1 = Number(await app.page.innerText('[data-testid=skeleton-f1]'));
+    assert.ok(skeletonF1 >= 0.6, `${id}: skeleton F1 ${skeletonF1}, edges ${await app.edges()}`);
     // Every learner is also scored on what the data can identify: CPDAG against true CPDAG.
     const shdCpdag = Number(await app.page.innerText('[data-testid=shd-cpdag]'));
     assert.ok(Number.isInteger(shdCpdag) && shdCpdag <= shd + 6, `${id}: CPDAG SHD ${shdCpdag}`);
