@@ -70,6 +70,7 @@ fn learn_jobs_and_seeds_round_trip() {
         },
         algorithm: AlgorithmParams::Notears(NotearsParams::default()),
         knowledge: Default::default(),
+        pace_ms: 300,
     };
     let request = Request {
         version: PROTOCOL_VERSION,

@@ -21,7 +21,7 @@ use crate::data::ColumnSummary;
 use crate::run::Progress;
 
 /// Version of the message types below.
-pub const PROTOCOL_VERSION: u32 = 7;
+pub const PROTOCOL_VERSION: u32 = 8;
 
 /// A message from the page to a worker.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -147,6 +147,10 @@ pub enum Job {
         /// Forbidden / required edges and tiers, by column name.
         #[serde(default)]
         knowledge: KnowledgeSpec,
+        /// Slow motion: after each new estimate the worker pauses this long, so a person can
+        /// watch a fast learner (PC, GES) change the graph step by step; 0 = full speed.
+        #[serde(default)]
+        pace_ms: u32,
     },
     /// Run one chain of Bayesian inference (or one ADVI fit) on `model`, bound to `data`
     /// (prepared as `prep`) when the model needs data. Each chain is its own job, so chains run

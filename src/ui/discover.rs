@@ -115,6 +115,16 @@ pub fn DiscoverPanel() -> impl IntoView {
                         }).collect_view()}
                     </select>
                 </label>
+                <label title="Pause after each new estimate so that fast learners (PC, GES, XGES) can be watched step by step">"Speed "
+                    <select data-testid="pace" on:change=move |ev| {
+                        state.pace_ms.set(target_value(&ev).parse().unwrap_or(0));
+                    }>
+                        {[(0u32, "full speed"), (300, "slow motion: 0.3 s per step"), (1000, "step by step: 1 s per step")]
+                            .into_iter().map(|(ms, label)| view! {
+                                <option value=ms.to_string() selected=move || state.pace_ms.get() == ms>{label}</option>
+                            }).collect_view()}
+                    </select>
+                </label>
                 {move || {
                     let info = catalog::info(state.algorithm.get())?;
                     let output = match info.output {

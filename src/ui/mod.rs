@@ -62,6 +62,8 @@ pub struct AppState {
     /// The settings of every learner, in catalogue order, so switching keeps edits.
     pub algo_params: RwSignal<Vec<AlgorithmParams>>,
     pub knowledge: RwSignal<KnowledgeSpec>,
+    /// Slow motion for Discover runs: the worker's pause after each new estimate, in ms.
+    pub pace_ms: RwSignal<u32>,
     pub status: RwSignal<RunStatus>,
     pub run_error: RwSignal<Option<UserError>>,
     pub notice: RwSignal<Option<String>>,
@@ -95,6 +97,7 @@ impl AppState {
                     .collect(),
             ),
             knowledge: RwSignal::new(KnowledgeSpec::default()),
+            pace_ms: RwSignal::new(0),
             status: RwSignal::new(RunStatus::Idle),
             run_error: RwSignal::new(None),
             notice: RwSignal::new(None),
@@ -283,6 +286,7 @@ impl AppState {
             prep: self.prep.get_untracked(),
             algorithm: self.current_params_untracked(),
             knowledge: self.knowledge.get_untracked(),
+            pace_ms: self.pace_ms.get_untracked(),
         };
         let job_id = client.start(job);
         self.run_job.set(Some(job_id));

@@ -42,6 +42,9 @@ struct Running {
     last_progress_ms: f64,
     /// When the job arrived, for the compute time reported with `Done`.
     started_ms: f64,
+    /// Slow motion: pause after each new snapshot (0 = none); pauses are not compute time.
+    pace_ms: f64,
+    paused_ms: f64,
 }
 
 /// The channel whose message starts the next slice, and the callback that runs it.
@@ -151,6 +154,7 @@ fn start_job(job_id: u32, job: Job) {
             prep,
             algorithm,
             knowledge,
+            pace_ms,
         } => match (
             now_ms(),
             LearnRun::start(&data, &prep, &algorithm, &knowledge),
@@ -168,6 +172,8 @@ fn start_job(job_id: u32, job: Job) {
                     run: Run::Learn(run),
                     last_progress_ms: now_ms(),
                     started_ms,
+                    pace_ms: f64::from(pace_ms.min(10_000)),
+                    paused_ms: 0.0,
                 }));
                 schedule_slice();
             }
@@ -202,6 +208,8 @@ fn start_job(job_id: u32, job: Job) {
                     run: Run::Infer(Box::new(run)),
                     last_progress_ms: now_ms(),
                     started_ms,
+                    pace_ms: 0.0,
+                    paused_ms: 0.0,
                 }));
                 schedule_slice();
             }
@@ -251,6 +259,8 @@ fn schedule_slice() {
 fn run_slice() {
     let started = now_ms();
     let mut events = Vec::new();
+    // Slow motion: the slice ends after a new snapshot, and the next starts after this pause.
+    let mut pause_ms = 0.0;
     let more = CURRENT.with_borrow_mut(|current| {
         let Some(running) = current.as_mut() else {
             return false;
@@ -262,6 +272,7 @@ fn run_slice() {
                     let outcome = run.step();
                     if let Some(snapshot) = run.fresh_snapshot() {
                         events.push(Event::Partial { job_id, snapshot });
+                        pause_ms = running.pace_ms;
                     }
                     matches!(outcome, StepOutcome::Finished(_))
                 }
@@ -279,7 +290,7 @@ fn run_slice() {
                     fraction: 1.0,
                     label: "done".to_string(),
                 };
-                let compute_ms = now_ms() - running.started_ms;
+                let compute_ms = now_ms() - running.started_ms - running.paused_ms;
                 match &mut running.run {
                     Run::Learn(run) => {
                         events.push(Event::Progress {
@@ -317,6 +328,15 @@ fn run_slice() {
                 });
                 running.last_progress_ms = now;
             }
+            if pause_ms > 0.0 {
+                events.push(Event::Progress {
+                    job_id,
+                    progress: running.run.progress(),
+                });
+                running.last_progress_ms = now;
+                running.paused_ms += pause_ms;
+                return true;
+            }
             if now - started >= SLICE_MS {
                 if let Run::Infer(run) = &mut running.run {
                     events.extend(draws_event(job_id, run));
@@ -329,6 +349,29 @@ fn run_slice() {
         post(event);
     }
     if more {
+        if pause_ms > 0.0 {
+            schedule_slice_after(pause_ms);
+        } else {
+            schedule_slice();
+        }
+    }
+}
+
+/// The next slice after `ms` (slow motion). A Cancel arriving meanwhile clears the job, and the
+/// slice then finds nothing to do.
+fn schedule_slice_after(ms: f64) {
+    if SLICE_PENDING.replace(true) {
+        return;
+    }
+    let tick = Closure::once_into_js(|| {
+        SLICE_PENDING.set(false);
+        run_slice();
+    });
+    if scope()
+        .set_timeout_with_callback_and_timeout_and_arguments_0(tick.unchecked_ref(), ms as i32)
+        .is_err()
+    {
+        SLICE_PENDING.set(false);
         schedule_slice();
     }
 }
