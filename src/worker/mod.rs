@@ -164,18 +164,26 @@ fn start_job(job_id: u32, job: Job) {
                     job_id,
                     progress: run.progress(),
                 });
+                let pace_ms = f64::from(pace_ms.min(10_000));
+                // The starting estimate (PC's complete graph, say) is shown for a pause too.
+                let mut pause_ms = 0.0;
                 if let Some(snapshot) = run.fresh_snapshot() {
                     post(Event::Partial { job_id, snapshot });
+                    pause_ms = pace_ms;
                 }
                 CURRENT.set(Some(Running {
                     job_id,
                     run: Run::Learn(run),
                     last_progress_ms: now_ms(),
                     started_ms,
-                    pace_ms: f64::from(pace_ms.min(10_000)),
-                    paused_ms: 0.0,
+                    pace_ms,
+                    paused_ms: pause_ms,
                 }));
-                schedule_slice();
+                if pause_ms > 0.0 {
+                    schedule_slice_after(pause_ms);
+                } else {
+                    schedule_slice();
+                }
             }
             (_, Err(error)) => post(Event::Failed { job_id, error }),
         },
