@@ -121,6 +121,13 @@ struct Work {
     /// Reduced gradient on the free variables (n).
     r: Vec<f64>,
     breakpoints: Vec<(f64, usize)>,
+    /// Indices of the variables free at the Cauchy point, increasing.
+    free: Vec<usize>,
+    /// Indices of the variables that move along the Cauchy direction, increasing.
+    moving: Vec<usize>,
+    /// Indices of the rows in `g_free` and of the others, increasing.
+    upd_free: Vec<usize>,
+    upd_fixed: Vec<usize>,
     /// Vectors of length 2m.
     p: Vec<f64>,
     c: Vec<f64>,
@@ -259,6 +266,10 @@ impl Lbfgsb {
             d: vec![0.0; n],
             r: vec![0.0; n],
             breakpoints: Vec::with_capacity(n),
+            free: Vec::with_capacity(n),
+            moving: Vec::with_capacity(n),
+            upd_free: Vec::with_capacity(n),
+            upd_fixed: Vec::with_capacity(n),
             p: vec![0.0; m2],
             c: vec![0.0; m2],
             v: vec![0.0; m2],
@@ -455,6 +466,8 @@ impl Lbfgsb {
         let v = &mut w.v;
         let wi = &mut w.wi;
         let breakpoints = &mut w.breakpoints;
+        let moving = &mut w.moving;
+        moving.clear();
         d.fill(0.0);
         p.fill(0.0);
         c.fill(0.0);
@@ -477,14 +490,8 @@ impl Lbfgsb {
                 continue;
             }
             d[i] = neg_g;
+            moving.push(i);
             f1 -= neg_g * neg_g;
-            // p = Wᵀd, with θ applied to the S half at the end.
-            if k > 0 {
-                let row = &self.rows[i * m2..(i + 1) * m2];
-                for (pj, wj) in p.iter_mut().zip(row) {
-                    *pj += wj * neg_g;
-                }
-            }
             if l.is_finite() && neg_g < 0.0 {
                 breakpoints.push(((xi - l) / -neg_g, i));
             } else if u.is_finite() && neg_g > 0.0 {
@@ -492,6 +499,19 @@ impl Lbfgsb {
             } else {
                 unbounded_moves += 1;
                 bounded = false;
+            }
+        }
+        // p = Wᵀd, with θ applied to the S half at the end.
+        if k > 0 {
+            if m2 == 20 {
+                rows_axpy::<20>(&self.rows, m2, moving, d, p);
+            } else {
+                for &i in moving.iter() {
+                    let row = &self.rows[i * m2..(i + 1) * m2];
+                    for (pj, wj) in p.iter_mut().zip(row) {
+                        *pj += wj * d[i];
+                    }
+                }
             }
         }
         for pj in &mut p[m..] {
@@ -606,16 +626,17 @@ impl Lbfgsb {
         w.wr.fill(0.0);
         self.update_free_gram();
         let a = &mut w.a;
-        let wi = &mut w.wi;
-        for i in 0..n {
-            if !self.fixed_at_cp[i] {
-                self.w_row(i, wi);
-                let ri = -theta * (self.xcp[i] - self.x[i]) - self.g[i] + dot(wi, &w.mc);
-                w.r[i] = ri;
-                for (acc, wv) in w.wr.iter_mut().zip(wi.iter()) {
-                    *acc += wv * ri;
-                }
-            }
+        w.free.clear();
+        w.free.extend((0..n).filter(|&i| !self.fixed_at_cp[i]));
+        // Four rows at a time (independent dot products in flight), each summed in the order
+        // of `dot`; wr accumulates the rows in index order, as one row at a time would.
+        let mut blocks = w.free.chunks_exact(4);
+        for block in &mut blocks {
+            let idx: [usize; 4] = std::array::from_fn(|l| block[l]);
+            self.residual_block(&idx, &w.mc, &mut w.r, &mut w.wr);
+        }
+        for &i in blocks.remainder() {
+            self.residual_block(&[i], &w.mc, &mut w.r, &mut w.wr);
         }
         // A = WᵀZZᵀW = D G D with D = diag(1 on the Y half, θ on the S half).
         for p in 0..m2 {
@@ -662,16 +683,15 @@ impl Lbfgsb {
         for i in 0..n {
             if self.fixed_at_cp[i] {
                 self.dir[i] = 0.0;
-                continue;
             }
-            self.w_row(i, wi);
-            let du = w.r[i] / theta + dot(wi, &w.z) / (theta * theta);
-            self.dir[i] = du;
-            let xi = (self.xcp[i] + du).max(self.lower[i]).min(self.upper[i]);
-            if xi == self.lower[i] || xi == self.upper[i] {
-                projected_hit_bound = true;
-            }
-            self.xbar[i] = xi;
+        }
+        let mut blocks = w.free.chunks_exact(4);
+        for block in &mut blocks {
+            let idx: [usize; 4] = std::array::from_fn(|l| block[l]);
+            projected_hit_bound |= self.subspace_step_block(&idx, &w.z, &w.r);
+        }
+        for &i in blocks.remainder() {
+            projected_hit_bound |= self.subspace_step_block(&[i], &w.z, &w.r);
         }
         if !projected_hit_bound {
             return;
@@ -725,6 +745,88 @@ impl Lbfgsb {
         for i in 0..n {
             self.xbar[i] = self.xbar[i].max(self.lower[i]).min(self.upper[i]);
         }
+    }
+
+    /// Dots of the W = [Y, θS] rows `idx` with v, each summed in order from −0.0 exactly as
+    /// `dot(w_row(i), v)`; L rows at a time so that L independent sums are in flight.
+    #[inline(always)]
+    fn w_dots<const L: usize>(&self, idx: &[usize; L], v: &[f64]) -> [f64; L] {
+        let m = self.m;
+        let m2 = 2 * m;
+        let theta = self.theta;
+        let rows: [&[f64]; L] = std::array::from_fn(|l| &self.rows[idx[l] * m2..][..m2]);
+        let (vy, vs) = v[..m2].split_at(m);
+        let mut acc = [-0.0f64; L];
+        for (q, &vq) in vy.iter().enumerate() {
+            for l in 0..L {
+                acc[l] += rows[l][q] * vq;
+            }
+        }
+        for (q, &vq) in vs.iter().enumerate() {
+            for l in 0..L {
+                acc[l] += (theta * rows[l][m + q]) * vq;
+            }
+        }
+        acc
+    }
+
+    /// For the free rows `idx` (increasing): r_i = −θ(xcp_i − x_i) − g_i + (W M c)_i, and
+    /// wr += Σ_i W_i r_i in index order.
+    #[inline(always)]
+    fn residual_block<const L: usize>(
+        &self,
+        idx: &[usize; L],
+        mc: &[f64],
+        r: &mut [f64],
+        wr: &mut [f64],
+    ) {
+        let m = self.m;
+        let m2 = 2 * m;
+        let theta = self.theta;
+        let dots = self.w_dots(idx, mc);
+        let mut ri = [0.0; L];
+        for l in 0..L {
+            let i = idx[l];
+            ri[l] = -theta * (self.xcp[i] - self.x[i]) - self.g[i] + dots[l];
+            r[i] = ri[l];
+        }
+        let rows: [&[f64]; L] = std::array::from_fn(|l| &self.rows[idx[l] * m2..][..m2]);
+        let (wy, ws) = wr[..m2].split_at_mut(m);
+        for (q, acc) in wy.iter_mut().enumerate() {
+            for l in 0..L {
+                *acc += rows[l][q] * ri[l];
+            }
+        }
+        for (q, acc) in ws.iter_mut().enumerate() {
+            for l in 0..L {
+                *acc += (theta * rows[l][m + q]) * ri[l];
+            }
+        }
+    }
+
+    /// For the free rows `idx`: du_i = r_i/θ + (W z)_i/θ² into `dir`, xbar_i = xcp_i + du_i
+    /// projected into the box; true if some projection lands on a bound.
+    #[inline(always)]
+    fn subspace_step_block<const L: usize>(
+        &mut self,
+        idx: &[usize; L],
+        z: &[f64],
+        r: &[f64],
+    ) -> bool {
+        let theta = self.theta;
+        let dots = self.w_dots(idx, z);
+        let mut hit = false;
+        for l in 0..L {
+            let i = idx[l];
+            let du = r[i] / theta + dots[l] / (theta * theta);
+            self.dir[i] = du;
+            let xi = (self.xcp[i] + du).max(self.lower[i]).min(self.upper[i]);
+            if xi == self.lower[i] || xi == self.upper[i] {
+                hit = true;
+            }
+            self.xbar[i] = xi;
+        }
+        hit
     }
 
     /// Moré–Thuente line search along `dir` from `x` (Fortran `lnsrlb`). On success moves
@@ -886,32 +988,40 @@ impl Lbfgsb {
             self.start = (self.start + 1) % m;
             slot
         };
-        // Store (s, y) and, in the same pass, the inner products of s and y with every stored
-        // vector (including themselves).
-        // Summed separately over the rows in `g_free`, the same products give the new row and
-        // column of G.
-        let acc_s = &mut self.work.acc_s;
-        let acc_y = &mut self.work.acc_y;
-        let acc_fs = &mut self.work.acc_fs;
-        let acc_fy = &mut self.work.acc_fy;
-        acc_s.fill(0.0);
-        acc_y.fill(0.0);
-        acc_fs.fill(0.0);
-        acc_fy.fill(0.0);
+        // Store (s, y), then the inner products of s and y with every stored vector (including
+        // themselves), summed separately over the rows in `g_free` (giving the new row and
+        // column of G) and over the others, each in index order.
+        let work = &mut self.work;
+        work.upd_free.clear();
+        work.upd_fixed.clear();
         for i in 0..n {
             let si = self.x[i] - self.x_trial[i];
             let yi = self.g[i] - self.g_trial[i];
             let row = &mut self.rows[i * m2..(i + 1) * m2];
             row[slot] = yi;
             row[m + slot] = si;
-            let (a_s, a_y) = if self.g_free[i] {
-                (&mut *acc_fs, &mut *acc_fy)
+            if self.g_free[i] {
+                work.upd_free.push(i);
             } else {
-                (&mut *acc_s, &mut *acc_y)
-            };
-            for ((a_s, a_y), &wv) in a_s.iter_mut().zip(a_y.iter_mut()).zip(row.iter()) {
-                *a_s += si * wv;
-                *a_y += yi * wv;
+                work.upd_fixed.push(i);
+            }
+        }
+        let (acc_s, acc_y) = (&mut work.acc_s, &mut work.acc_y);
+        let (acc_fs, acc_fy) = (&mut work.acc_fs, &mut work.acc_fy);
+        let rows = &self.rows;
+        for (idx, a_s, a_y) in [
+            (&work.upd_fixed, &mut *acc_s, &mut *acc_y),
+            (&work.upd_free, &mut *acc_fs, &mut *acc_fy),
+        ] {
+            // The Y half and the S half in turn, with the sums in registers where m is the
+            // default.
+            for off in [0, m] {
+                let (a_s, a_y) = (&mut a_s[off..off + m], &mut a_y[off..off + m]);
+                if m == 10 {
+                    pair_products::<10>(rows, m2, off, slot, m + slot, idx, a_s, a_y);
+                } else {
+                    pair_products_any(rows, m2, off, slot, m + slot, idx, a_s, a_y);
+                }
             }
         }
         // Totals over all rows: the fixed part (in acc_s, acc_y) plus the free part.
@@ -955,7 +1065,15 @@ impl Lbfgsb {
         let m = self.m;
         let m2 = 2 * m;
         let start = self.start;
-        let slot = |j: usize| (start + j) % m;
+        // (start + j) mod m without a division: this runs in the O(k³) loops below.
+        let slot = |j: usize| {
+            let s = start + j;
+            if s >= m {
+                s - m
+            } else {
+                s
+            }
+        };
         // Work in age order, k×k blocks packed in kmat: [T | T⁻¹ | D⁻¹LᵀT⁻¹ | scratch].
         let kk = k * k;
         let (t, rest) = self.work.kmat.split_at_mut(kk);
@@ -1023,6 +1141,76 @@ impl Lbfgsb {
             self.forget();
         }
     }
+}
+
+/// a_s[q] = Σ_i s_i·R[i][off + q] and a_y[q] = Σ_i y_i·R[i][off + q] over the rows `idx` in
+/// order, from 0.0, for q < W, where y_i = R[i][iy] and s_i = R[i][is]; the sums stay in
+/// registers.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn pair_products<const W: usize>(
+    rows: &[f64],
+    m2: usize,
+    off: usize,
+    iy: usize,
+    is: usize,
+    idx: &[usize],
+    a_s: &mut [f64],
+    a_y: &mut [f64],
+) {
+    let mut acc_s = [0.0f64; W];
+    let mut acc_y = [0.0f64; W];
+    for &i in idx {
+        let row = &rows[i * m2..(i + 1) * m2];
+        let (yi, si) = (row[iy], row[is]);
+        let part: &[f64; W] = row[off..off + W].try_into().expect("W lanes");
+        for q in 0..W {
+            acc_s[q] += si * part[q];
+            acc_y[q] += yi * part[q];
+        }
+    }
+    a_s.copy_from_slice(&acc_s);
+    a_y.copy_from_slice(&acc_y);
+}
+
+/// [`pair_products`] for any width (a_s.len()).
+#[allow(clippy::too_many_arguments)]
+fn pair_products_any(
+    rows: &[f64],
+    m2: usize,
+    off: usize,
+    iy: usize,
+    is: usize,
+    idx: &[usize],
+    a_s: &mut [f64],
+    a_y: &mut [f64],
+) {
+    let w = a_s.len();
+    a_s.fill(0.0);
+    a_y.fill(0.0);
+    for &i in idx {
+        let row = &rows[i * m2..(i + 1) * m2];
+        let (yi, si) = (row[iy], row[is]);
+        for ((s, y), &wv) in a_s.iter_mut().zip(a_y.iter_mut()).zip(&row[off..off + w]) {
+            *s += si * wv;
+            *y += yi * wv;
+        }
+    }
+}
+
+/// p[q] += Σ_i d_i·R[i][q] over the rows `idx` in order, for q < W = p.len(), the sums in
+/// registers.
+#[inline(always)]
+fn rows_axpy<const W: usize>(rows: &[f64], m2: usize, idx: &[usize], d: &[f64], p: &mut [f64]) {
+    let mut acc: [f64; W] = p[..W].try_into().expect("W lanes");
+    for &i in idx {
+        let row: &[f64; W] = rows[i * m2..i * m2 + W].try_into().expect("W lanes");
+        let di = d[i];
+        for q in 0..W {
+            acc[q] += row[q] * di;
+        }
+    }
+    p[..W].copy_from_slice(&acc);
 }
 
 /// A binary min-heap of breakpoints (t, i), ordered by t and then by i, built in O(n).
