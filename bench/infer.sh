@@ -29,6 +29,18 @@ for seed in "${SEEDS[@]}"; do
 done
 say "native gradient cost (cargo run --release --example bench_gradient)"
 cargo run --quiet --release --example bench_gradient -- eight-schools-noncentered "${SEEDS[@]}" > "$OUT/infer-gradient-native.jsonl"
+# The same timing in wasm at steady state (0.5 s warm-up, 1 s timed): tests/wasm.rs's ignored
+# `gradient_cost`, in Node and in Chromium (webdriver: no DevTools session attached).
+wasm_gradient() {
+  cargo test --release --target wasm32-unknown-unknown --no-default-features --test wasm \
+    -- --include-ignored gradient_cost --nocapture 2>&1 | grep '^{"contender"' | sed "s/\"wasm-test\"/\"$1\"/"
+}
+say "wasm gradient cost in Node and in Chromium (wasm-bindgen-test)"
+wasm_gradient wasm-node > "$OUT/infer-gradient-wasm.jsonl"
+printf '%s\n' '{"goog:chromeOptions":{"binary":"/usr/bin/chromium","args":["--headless","--no-sandbox","--disable-gpu","--disable-quic","--no-first-run","--disable-background-networking","--disable-component-update","--disable-sync"]}}' > webdriver.json
+trap 'rm -f webdriver.json' EXIT
+CHROMEDRIVER=/usr/bin/chromedriver WASM_BINDGEN_USE_BROWSER=1 wasm_gradient wasm-chromium >> "$OUT/infer-gradient-wasm.jsonl"
+rm -f webdriver.json
 LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
 say "writing the Bayesian inference section of BENCHMARKS.md"
 node bench/infer_report.mjs "$OUT" BENCHMARKS.md "$(date -u '+%Y-%m-%d %H:%M UTC')" "$LOAD_START" "$LOAD_END"

@@ -129,3 +129,31 @@ fn notears_learns_in_wasm() {
     };
     assert_eq!(round_trip(&done).0, done);
 }
+
+
+/// Not a test: the wasm side of `make bench-infer`'s gradient-cost comparison
+/// (`examples/bench_gradient.rs` is the native side). Times one evaluation of non-centred eight
+/// schools' log density and gradient in whatever engine runs the wasm tests (Node, or Chromium
+/// with `WASM_BINDGEN_USE_BROWSER=1`), after a warm-up long enough for the engine to optimise
+/// the code, and prints one JSON line. Run with `-- --include-ignored gradient_cost --nocapture`.
+#[wasm_bindgen_test]
+#[ignore]
+fn gradient_cost() {
+    use causeway::bayes::mcmc::SamplerSettings;
+    use causeway::bayes::models::ModelSpec;
+    use causeway::infer::{time_gradients, InferRun};
+    let model = ModelSpec::default_for("eight-schools-noncentered").unwrap();
+    for seed in [1u64, 2, 3] {
+        let method = InferMethod::Mcmc(SamplerSettings {
+            seed,
+            ..SamplerSettings::default()
+        });
+        let mut run = InferRun::start(&model, None, &Prep::default(), &method, 0).unwrap();
+        let cost = time_gradients(&mut run, js_sys::Date::now, 500.0, 1000.0);
+        console_log!(
+            "{{\"contender\":\"wasm-test\",\"seed\":{seed},\"seconds\":{:e},\"evaluations\":{}}}",
+            cost.seconds,
+            cost.evaluations
+        );
+    }
+}
