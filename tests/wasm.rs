@@ -130,7 +130,6 @@ fn notears_learns_in_wasm() {
     assert_eq!(round_trip(&done).0, done);
 }
 
-
 /// Not a test: the wasm side of `make bench-infer`'s gradient-cost comparison
 /// (`examples/bench_gradient.rs` is the native side). Times one evaluation of non-centred eight
 /// schools' log density and gradient in whatever engine runs the wasm tests (Node, or Chromium
