@@ -356,6 +356,12 @@ impl LearnRun {
             iteration: version,
             label: self.learner.progress().label,
             kind: self.kind,
+            curve: self
+                .learner
+                .curve_point()
+                .into_iter()
+                .map(|(id, v)| (id.to_string(), v))
+                .collect(),
         })
     }
 
@@ -413,7 +419,22 @@ mod tests {
         .unwrap();
         assert!(run.fresh_snapshot().is_some());
         assert!(run.fresh_snapshot().is_none());
-        let result = run_to_end(&mut run);
+        // Every snapshot carries the augmented Lagrangian's h and ρ for the page's curves:
+        // ρ never falls, and h ends far below where it started.
+        let mut curve = vec![];
+        let result = loop {
+            let outcome = run.step();
+            if let Some(s) = run.fresh_snapshot() {
+                let get = |id: &str| s.curve.iter().find(|(k, _)| k == id).map(|p| p.1);
+                curve.push((get("h").unwrap(), get("rho").unwrap()));
+            }
+            if let StepOutcome::Finished(_) = outcome {
+                break run.result();
+            }
+        };
+        assert!(curve.len() >= 3, "{curve:?}");
+        assert!(curve.windows(2).all(|p| p[1].1 >= p[0].1), "{curve:?}");
+        assert!(curve.last().unwrap().0 < 1e-3 * curve[0].0.max(1e-300), "{curve:?}");
         assert_eq!(result.n_nodes, 11);
         assert!(result.graph().is_acyclic());
     }

@@ -122,7 +122,10 @@ fn check(name: &str) {
         .iter()
         .filter(|&&(i, j)| ours.has_edge(i, j) || ours.has_edge(j, i))
         .count();
-    eprintln!("{name}: ours keeps {kept} of the {} consensus adjacencies", consensus.len());
+    eprintln!(
+        "{name}: ours keeps {kept} of the {} consensus adjacencies",
+        consensus.len()
+    );
     assert!(
         !consensus.is_empty() && 2 * kept >= consensus.len(),
         "{name}: ours keeps {kept} of {consensus:?}"

@@ -47,6 +47,11 @@ pub trait Learner {
     fn current_weights(&self) -> DMatrix<f64>;
     /// The final graph (or the best so far, with a `LimitReached` stop, if not finished).
     fn result(&self) -> LearnedGraph;
+    /// Quantities worth plotting against [`Learner::version`] as the run goes (SDCD's loss, γ
+    /// and ρ(A); NOTEARS' h and ρ), by a short id; empty for learners without such a curve.
+    fn curve_point(&self) -> Vec<(&'static str, f64)> {
+        Vec::new()
+    }
 }
 
 /// A learned weighted graph: `weights[i * n_nodes + j] != 0` means an edge i → j.

@@ -419,6 +419,14 @@ impl Learner for Notears {
     fn result(&self) -> LearnedGraph {
         Notears::result(self)
     }
+    fn curve_point(&self) -> Vec<(&'static str, f64)> {
+        // Before the first outer iteration W = 0 and h = 0: no point (it would hide the
+        // decades h then falls through on a log scale).
+        if self.outer == 0 {
+            return Vec::new();
+        }
+        vec![("h", self.h()), ("rho", self.rho())]
+    }
 }
 
 #[cfg(test)]

@@ -1291,6 +1291,14 @@ impl Learner for Sdcd {
     fn result(&self) -> LearnedGraph {
         Sdcd::result(self)
     }
+    fn curve_point(&self) -> Vec<(&'static str, f64)> {
+        let s = self.stats();
+        vec![
+            ("loss", s.loss),
+            ("gamma", s.gamma),
+            ("spectral-radius", s.spectral_radius),
+        ]
+    }
 }
 
 #[cfg(test)]

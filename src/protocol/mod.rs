@@ -21,7 +21,7 @@ use crate::data::ColumnSummary;
 use crate::run::Progress;
 
 /// Version of the message types below.
-pub const PROTOCOL_VERSION: u32 = 8;
+pub const PROTOCOL_VERSION: u32 = 9;
 
 /// A message from the page to a worker.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -316,6 +316,9 @@ pub struct Snapshot {
     /// Whether two-way weights mean undirected edges.
     #[serde(default)]
     pub kind: GraphKind,
+    /// The learner's curve quantities at this snapshot (`Learner::curve_point`), by id.
+    #[serde(default)]
+    pub curve: Vec<(String, f64)>,
 }
 
 /// An error as the page shows it: what happened, the details naming the culprit, what to do.

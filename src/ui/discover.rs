@@ -169,6 +169,7 @@ pub fn DiscoverPanel() -> impl IntoView {
                         <span class="small muted" data-testid="progress-label">{p.label}</span>
                     </div>
                 })}
+                <TrainingCurves />
                 {move || state.run_error.get().map(|error| view! { <ErrorBox error /> })}
             </div>
             <Show when=move || model.with(|m| m.is_some())
@@ -347,4 +348,62 @@ fn textarea_value(ev: &web_sys::Event) -> String {
         .and_then(|t| t.dyn_into::<web_sys::HtmlTextAreaElement>().ok())
         .map(|t| t.value())
         .unwrap_or_default()
+}
+
+/// What each curve id means, for its title and tooltip.
+fn curve_label(id: &str) -> (&'static str, &'static str) {
+    match id {
+        "loss" => ("loss", "SDCD's training loss: the Gaussian negative log-likelihood plus its L1/L2 penalties and, in stage 2, γ·ρ(A)"),
+        "gamma" => ("γ", "SDCD's acyclicity weight: raised every epoch of stage 2 until the graph of A > 0.01 is acyclic, then frozen"),
+        "spectral-radius" => ("ρ(A)", "SDCD's acyclicity measure: the spectral radius of A, zero exactly when the graph is acyclic"),
+        "h" => ("h(W)", "NOTEARS' acyclicity measure tr(e^{W∘W}) − d: zero exactly on DAGs; each outer iteration must cut it to a quarter"),
+        "rho" => ("ρ", "NOTEARS' penalty weight: multiplied by 10 whenever h does not fall fast enough"),
+        _ => ("value", ""),
+    }
+}
+
+/// Small line charts of the learner's curve quantities (one per snapshot), so a learner sees
+/// the optimisation itself: SDCD's loss, γ and ρ(A); NOTEARS' h and ρ.
+#[component]
+fn TrainingCurves() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let (w, h) = (220.0, 70.0);
+    move || {
+        let points = state.curve.get();
+        let ids: Vec<String> = points
+            .first()
+            .map(|p| p.iter().map(|(id, _)| id.clone()).collect())
+            .unwrap_or_default();
+        if points.len() < 2 || ids.is_empty() {
+            return None;
+        }
+        let charts = ids
+            .into_iter()
+            .map(|id| {
+                let values: Vec<f64> = points
+                    .iter()
+                    .map(|p| p.iter().find(|(k, _)| *k == id).map_or(f64::NAN, |(_, v)| *v))
+                    .collect();
+                let (label, about) = curve_label(&id);
+                let last = values.iter().rev().find(|v| v.is_finite()).copied();
+                let drawn = crate::viz::plot::curve_path(&values, w, h);
+                let (path, log, lo, hi) = drawn.unwrap_or_default();
+                view! {
+                    <figure class="curve" data-testid="training-curve" data-metric=id.clone()
+                        data-points=values.len().to_string() title=about>
+                        <figcaption class="small">
+                            {format!("{label}{}: {}", if log { " (log scale)" } else { "" },
+                                last.map_or("–".into(), |v| format!("{v:.3e}")))}
+                        </figcaption>
+                        <svg viewBox=format!("-2 -2 {} {}", w + 4.0, h + 4.0) width=w height=h
+                            role="img" aria-label=format!("{label} over the run, from {lo:.3e} to {hi:.3e}")>
+                            <rect x="0" y="0" width=w height=h class="curve-frame"></rect>
+                            <path d=path class="curve-line"></path>
+                        </svg>
+                    </figure>
+                }
+            })
+            .collect_view();
+        Some(view! { <div class="curves" data-testid="training-curves">{charts}</div> })
+    }
 }

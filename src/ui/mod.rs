@@ -69,6 +69,8 @@ pub struct AppState {
     pub notice: RwSignal<Option<String>>,
     pub progress: RwSignal<Option<Progress>>,
     pub live: RwSignal<Option<Snapshot>>,
+    /// The run's training curves so far: each snapshot's curve quantities, in order.
+    pub curve: RwSignal<Vec<Vec<(String, f64)>>>,
     pub result: RwSignal<Option<LearnedGraph>>,
     pub inspect_job: RwSignal<Option<u32>>,
     pub run_job: RwSignal<Option<u32>>,
@@ -103,6 +105,7 @@ impl AppState {
             notice: RwSignal::new(None),
             progress: RwSignal::new(None),
             live: RwSignal::new(None),
+            curve: RwSignal::new(Vec::new()),
             result: RwSignal::new(None),
             inspect_job: RwSignal::new(None),
             run_job: RwSignal::new(None),
@@ -164,7 +167,12 @@ impl AppState {
             Event::Progress { job_id, progress } if is_run(job_id) => {
                 self.progress.set(Some(progress));
             }
-            Event::Partial { job_id, snapshot } if is_run(job_id) => self.live.set(Some(snapshot)),
+            Event::Partial { job_id, snapshot } if is_run(job_id) => {
+                if !snapshot.curve.is_empty() {
+                    self.curve.update(|c| c.push(snapshot.curve.clone()));
+                }
+                self.live.set(Some(snapshot));
+            }
             Event::Done {
                 job_id,
                 result,
@@ -271,6 +279,7 @@ impl AppState {
         let Some(client) = self.client() else { return };
         self.result.set(None);
         self.live.set(None);
+        self.curve.set(Vec::new());
         self.run_error.set(None);
         self.notice.set(None);
         self.progress.set(Some(Progress {

@@ -188,6 +188,41 @@ pub fn rank_histograms(chains: &[Vec<f64>], n_bins: usize) -> Vec<Vec<usize>> {
     out
 }
 
+/// A training curve drawn as an SVG path in a `width` × `height` box: x spreads the points
+/// evenly, y runs from the smallest value (bottom) to the largest (top), on a log scale when
+/// every value is positive and they span more than three decades (h and ρ in NOTEARS do).
+/// Non-finite values are skipped. Returns the path's `d`, whether y is logarithmic, and the
+/// y range (min, max) in the data's units; `None` without a finite value.
+pub fn curve_path(values: &[f64], width: f64, height: f64) -> Option<(String, bool, f64, f64)> {
+    let finite: Vec<(usize, f64)> = values
+        .iter()
+        .copied()
+        .enumerate()
+        .filter(|(_, v)| v.is_finite())
+        .collect();
+    let lo = finite.iter().map(|p| p.1).fold(f64::INFINITY, f64::min);
+    let hi = finite.iter().map(|p| p.1).fold(f64::NEG_INFINITY, f64::max);
+    if finite.is_empty() {
+        return None;
+    }
+    let log = lo > 0.0 && hi / lo > 1e3;
+    let t = |v: f64| if log { v.log10() } else { v };
+    let (tlo, thi) = (t(lo), t(hi));
+    let span = if thi > tlo { thi - tlo } else { 1.0 };
+    let last = (values.len().max(2) - 1) as f64;
+    let mut d = String::new();
+    for (k, &(i, v)) in finite.iter().enumerate() {
+        let x = width * i as f64 / last;
+        let y = if thi > tlo {
+            height * (1.0 - (t(v) - tlo) / span)
+        } else {
+            height / 2.0
+        };
+        d.push_str(&format!("{}{x:.1},{y:.1}", if k == 0 { "M" } else { "L" }));
+    }
+    Some((d, log, lo, hi))
+}
+
 /// A duration in the unit that reads best: ns, µs, ms or s with three significant digits.
 pub fn format_seconds(s: f64) -> String {
     let (value, unit) = if s < 1e-6 {
@@ -278,5 +313,18 @@ mod tests {
         assert_eq!(format_seconds(0.0123), "12.3 ms");
         assert_eq!(format_seconds(0.5), "500 ms");
         assert_eq!(format_seconds(12.0), "12.0 s");
+    }
+
+    #[test]
+    fn curves_span_the_box_and_go_logarithmic_over_decades() {
+        let (d, log, lo, hi) = curve_path(&[1.0, 2.0, 3.0], 100.0, 50.0).unwrap();
+        assert_eq!(d, "M0.0,50.0L50.0,25.0L100.0,0.0");
+        assert!(!log && lo == 1.0 && hi == 3.0);
+        let (d, log, ..) = curve_path(&[1.0, 1e-2, f64::NAN, 1e-6], 30.0, 60.0).unwrap();
+        assert!(log);
+        assert_eq!(d, "M0.0,0.0L10.0,20.0L30.0,60.0");
+        let (d, ..) = curve_path(&[5.0], 10.0, 10.0).unwrap();
+        assert_eq!(d, "M0.0,5.0");
+        assert!(curve_path(&[f64::NAN], 10.0, 10.0).is_none());
     }
 }
