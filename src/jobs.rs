@@ -434,7 +434,10 @@ mod tests {
         };
         assert!(curve.len() >= 3, "{curve:?}");
         assert!(curve.windows(2).all(|p| p[1].1 >= p[0].1), "{curve:?}");
-        assert!(curve.last().unwrap().0 < 1e-3 * curve[0].0.max(1e-300), "{curve:?}");
+        assert!(
+            curve.last().unwrap().0 < 1e-3 * curve[0].0.max(1e-300),
+            "{curve:?}"
+        );
         assert_eq!(result.n_nodes, 11);
         assert!(result.graph().is_acyclic());
     }
