@@ -188,5 +188,9 @@ L.push('`BENCH_REF_THREADS` (default 1), `BENCH_NOTEARS_POLY=1` (also time gCast
 L.push('results: `target/bench/raw/*.jsonl`; scored: `target/bench/results.jsonl`.');
 L.push('');
 
+// `make bench-infer` keeps its own section in the same file, between markers: carry it over.
+const previous = existsSync(out) ? readFileSync(out, 'utf8') : '';
+const infer = previous.match(/<!-- bench-infer:start -->[\s\S]*<!-- bench-infer:end -->/);
+if (infer) L.push(infer[0], '');
 writeFileSync(out, L.join('\n'));
 console.error(`report.mjs: wrote ${out}`);
