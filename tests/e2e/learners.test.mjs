@@ -1,5 +1,6 @@
 // Browser tests of every structure learner on the page: each runs to `done` in the worker on
-// Sachs and on a small synthetic set, and SDCD also on generated interventional data.
+// Sachs and on a small synthetic set, and SDCD also on generated interventional data; CPDAGs
+// are drawn with undirected edges and explained; data problems found at Run are put in words.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startSite } from './helpers.mjs';
@@ -107,6 +108,47 @@ test('scale-free and nonlinear data are generated with notes on what they are', 
   const text = await app.page.innerText('[data-testid=preview]');
   assert.match(text, /scale-free/);
   assert.match(text, /tanh network/);
+  assert.deepEqual(app.errors, []);
+  await app.close();
+});
+
+test('PC draws a CPDAG: undirected edges, and a note on Markov equivalence', async () => {
+  const app = await site.open();
+  await app.page.click('[data-testid=example-sachs]');
+  await app.waitForPreview();
+  await chooseLearner(app, 'pc');
+  await app.run();
+  await app.waitForState('done');
+  const edges = await app.edges();
+  assert.ok(edges.some((e) => e.includes('--')), `undirected edges among ${edges}`);
+  assert.ok(edges.every((e) => /^[^-]+(--|->)[^-]+$/.test(e)), edges.join(' '));
+  await app.page.click('[data-testid=cpdag-note] summary');
+  assert.match(await app.page.innerText('[data-testid=cpdag-note]'), /Markov equivalence class/);
+  assert.deepEqual(app.errors, []);
+  await app.close();
+});
+
+test('collinear columns and fewer rows than columns are explained when Run is pressed', async () => {
+  const app = await site.open();
+  // c = a + b exactly: the covariance is singular.
+  const rows = ['a,b,c'];
+  for (let i = 0; i < 50; i++) { const a = Math.sin(i), b = Math.cos(3 * i); rows.push(`${a},${b},${a + b}`); }
+  await app.dropFile('collinear.csv', rows.join('\n'));
+  await app.waitForPreview();
+  await chooseLearner(app, 'ges');
+  await app.run();
+  await app.waitForState('error');
+  const text = await app.errorText();
+  assert.match(text, /collinear/i);
+  assert.match(text, /"c"|"a"|"b"/);
+  // 12 rows of 15 columns (the reader wants at least 10 rows): fewer rows than variables.
+  const wide = [Array.from({ length: 15 }, (_, j) => `v${j}`).join(',')];
+  for (let i = 0; i < 12; i++) wide.push(Array.from({ length: 15 }, (_, j) => Math.sin(7 * i + 3 * j * j + j)).join(','));
+  await app.dropFile('wide.csv', wide.join('\n'));
+  await app.page.waitForFunction(() => document.body.innerText.includes('12 rows × 15 columns'));
+  await app.run();
+  await app.waitForState('error');
+  assert.match(await app.errorText(), /Fewer rows than variables/);
   assert.deepEqual(app.errors, []);
   await app.close();
 });
