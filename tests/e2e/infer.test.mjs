@@ -108,6 +108,10 @@ test('eight schools: every method runs to done', async () => {
   await app.run();
   await app.waitForState('done');
   assert.equal((await summaryRows(app)).length, 10, 'adam: summary rows');
+  // Switching the model leaves the last results up, marked as such.
+  assert.equal(await app.page.$('[data-testid=stale-results]'), null);
+  await app.page.selectOption('[data-testid=model]', 'banana');
+  assert.match(await app.page.innerText('[data-testid=stale-results]'), /last run, of Eight schools.*press Run/);
   assert.deepEqual(app.errors, []);
   await app.close();
 });

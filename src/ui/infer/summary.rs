@@ -127,7 +127,26 @@ pub fn SummaryView() -> impl IntoView {
             }
             line
         });
+        // Results stay on screen after the model or its settings change; say whose they are.
+        let stale = state.ran_model.get().and_then(|ran| {
+            let now = state.spec();
+            (ran != now).then(|| {
+                if ran.id() == now.id() {
+                    format!(
+                        "These results are from the last run of {} with other settings; press Run to fit the current ones.",
+                        ran.info().name
+                    )
+                } else {
+                    format!(
+                        "These results are from the last run, of {}; press Run to fit {}.",
+                        ran.info().name,
+                        now.info().name
+                    )
+                }
+            })
+        });
         Some(view! {
+            {stale.map(|text| view! { <p class="warning small" data-testid="stale-results">{text}</p> })}
             <h3>"Posterior summary"</h3>
             <div class="table-scroll">
                 <table class="summary-table" data-testid="summary" data-final=is_final.to_string()>
