@@ -142,12 +142,17 @@ fn int6_interventional_is_within_the_reference_spread() {
     check("int6");
 }
 
+#[test]
+fn er15_observational_is_within_the_reference_spread() {
+    check("er15");
+}
+
 /// Mean SHD to the truth over three seeds, ours vs the reference's. About 40 s:
 /// `cargo test --release --test golden_sdcd -- --ignored --nocapture`.
 #[test]
 #[ignore]
 fn mean_shd_to_truth_over_seeds_is_comparable() {
-    for name in ["er10", "int6"] {
+    for name in ["er10", "int6", "er15"] {
         let mut ours = 0.0;
         let mut theirs = 0.0;
         for seed in REFERENCE_SEEDS {
