@@ -194,31 +194,15 @@ pub fn rank_histograms(chains: &[Vec<f64>], n_bins: usize) -> Vec<Vec<usize>> {
 /// Non-finite values are skipped. Returns the path's `d`, whether y is logarithmic, and the
 /// y range (min, max) in the data's units; `None` without a finite value.
 pub fn curve_path(values: &[f64], width: f64, height: f64) -> Option<(String, bool, f64, f64)> {
-    let finite: Vec<(usize, f64)> = values
-        .iter()
-        .copied()
-        .enumerate()
-        .filter(|(_, v)| v.is_finite())
-        .collect();
-    let lo = finite.iter().map(|p| p.1).fold(f64::INFINITY, f64::min);
-    let hi = finite.iter().map(|p| p.1).fold(f64::NEG_INFINITY, f64::max);
-    if finite.is_empty() {
-        return None;
-    }
+    let (lo, hi) = extent(values.iter().copied())?;
     let log = lo > 0.0 && hi / lo > 1e3;
     let t = |v: f64| if log { v.log10() } else { v };
-    let (tlo, thi) = (t(lo), t(hi));
-    let span = if thi > tlo { thi - tlo } else { 1.0 };
-    let last = (values.len().max(2) - 1) as f64;
+    let x = Scale::new((0.0, (values.len().max(2) - 1) as f64), (0.0, width));
+    let y = Scale::new((t(lo), t(hi)), (height, 0.0));
     let mut d = String::new();
-    for (k, &(i, v)) in finite.iter().enumerate() {
-        let x = width * i as f64 / last;
-        let y = if thi > tlo {
-            height * (1.0 - (t(v) - tlo) / span)
-        } else {
-            height / 2.0
-        };
-        d.push_str(&format!("{}{x:.1},{y:.1}", if k == 0 { "M" } else { "L" }));
+    for (i, &v) in values.iter().enumerate().filter(|(_, v)| v.is_finite()) {
+        let cmd = if d.is_empty() { "M" } else { "L" };
+        d.push_str(&format!("{cmd}{:.1},{:.1}", x.map(i as f64), y.map(t(v))));
     }
     Some((d, log, lo, hi))
 }
