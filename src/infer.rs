@@ -243,10 +243,11 @@ pub fn time_gradients(
     const MAX_BATCH: usize = 1 << 14;
     const MAX_EVALUATIONS: usize = 1 << 24;
     let mut sink = 0.0;
-    let mut batch = 1;
+    let (mut warmed, mut batch) = (0, 1);
     let start = now_ms();
-    while now_ms() - start < warmup_ms && batch < MAX_EVALUATIONS {
+    while now_ms() - start < warmup_ms && warmed < MAX_EVALUATIONS {
         sink += run.evaluate_gradients(batch);
+        warmed += batch;
         batch = (batch * 2).min(MAX_BATCH);
     }
     let (mut evaluations, mut batch) = (0, 1);

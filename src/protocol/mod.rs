@@ -269,11 +269,8 @@ pub enum Event {
     GradientCost {
         job_id: u32,
         chain: u32,
-        /// Seconds per evaluation, averaged over `evaluations`.
+        /// Seconds per evaluation.
         seconds: f64,
-        evaluations: u32,
-        /// Length of the gradient (unconstrained coordinates).
-        dim: u32,
     },
     /// An inference chain finished: its whole trace, ELBO trace, notes and predictive draws.
     InferDone {

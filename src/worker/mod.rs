@@ -179,11 +179,7 @@ fn start_job(job_id: u32, job: Job) {
                     pace_ms,
                     paused_ms: pause_ms,
                 }));
-                if pause_ms > 0.0 {
-                    schedule_slice_after(pause_ms);
-                } else {
-                    schedule_slice();
-                }
+                schedule_slice_after(pause_ms);
             }
             (_, Err(error)) => post(Event::Failed { job_id, error }),
         },
@@ -208,8 +204,6 @@ fn start_job(job_id: u32, job: Job) {
                     job_id,
                     chain,
                     seconds: cost.seconds,
-                    evaluations: u32::try_from(cost.evaluations).unwrap_or(u32::MAX),
-                    dim: u32::try_from(run.dim()).unwrap_or(u32::MAX),
                 });
                 CURRENT.set(Some(Running {
                     job_id,
@@ -357,17 +351,17 @@ fn run_slice() {
         post(event);
     }
     if more {
-        if pause_ms > 0.0 {
-            schedule_slice_after(pause_ms);
-        } else {
-            schedule_slice();
-        }
+        schedule_slice_after(pause_ms);
     }
 }
 
-/// The next slice after `ms` (slow motion). A Cancel arriving meanwhile clears the job, and the
-/// slice then finds nothing to do.
+/// The next slice after `ms` (slow motion), or at once when `ms` is 0. A Cancel arriving
+/// meanwhile clears the job, and the slice then finds nothing to do.
 fn schedule_slice_after(ms: f64) {
+    if ms <= 0.0 {
+        schedule_slice();
+        return;
+    }
     if SLICE_PENDING.replace(true) {
         return;
     }

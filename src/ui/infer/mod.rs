@@ -595,11 +595,10 @@ fn GradientCostNote() -> impl IntoView {
     };
     move || {
         let costs = costs();
-        let &first = costs.first()?;
         let median = {
             let mut sorted = costs.clone();
             sorted.sort_by(f64::total_cmp);
-            sorted[sorted.len() / 2]
+            *sorted.get(sorted.len() / 2)?
         };
         let per_chain = costs
             .iter()
@@ -610,10 +609,10 @@ fn GradientCostNote() -> impl IntoView {
             <p class="muted gradient-cost" data-testid="gradient-cost"
                 data-seconds=format!("{median:e}") data-chains=costs.len().to_string()>
                 {format!(
-                    "Gradient evaluation took {} (per chain: {per_chain}). 1000 transitions using \
+                    "Gradient evaluation took {} (the median; per chain: {per_chain}). 1000 transitions using \
                      10 leapfrog steps per transition would take {}.",
-                    crate::viz::plot::format_seconds(first),
-                    crate::viz::plot::format_seconds(first * 10_000.0),
+                    crate::viz::plot::format_seconds(median),
+                    crate::viz::plot::format_seconds(median * 10_000.0),
                 )}
             </p>
         })

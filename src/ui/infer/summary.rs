@@ -128,7 +128,9 @@ pub fn SummaryView() -> impl IntoView {
             line
         });
         // Results stay on screen after the model or its settings change; say whose they are.
-        let stale = state.ran_model.get().and_then(|ran| {
+        // Its own closure, so that editing a setting redraws this line, not the table.
+        let stale = move || {
+            state.ran_model.get().and_then(|ran| {
             let now = state.spec();
             (ran != now).then(|| {
                 if ran.id() == now.id() {
@@ -144,9 +146,10 @@ pub fn SummaryView() -> impl IntoView {
                     )
                 }
             })
-        });
+        })
+        };
         Some(view! {
-            {stale.map(|text| view! { <p class="warning small" data-testid="stale-results">{text}</p> })}
+            {move || stale().map(|text| view! { <p class="warning small" data-testid="stale-results">{text}</p> })}
             <h3>"Posterior summary"</h3>
             <div class="table-scroll">
                 <table class="summary-table" data-testid="summary" data-final=is_final.to_string()>
