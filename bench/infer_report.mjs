@@ -71,8 +71,8 @@ function gradientLines() {
     `| the page's worker, first run of a fresh page | ${ns(m(cold))} | ${ratio(m(cold))} |`,
     '',
     `wasm / native at steady state in Chromium: **${ratio(steady)}** (goal ≤ 1.5×: ${steady / n <= 1.5 ? 'met' : 'not met'}).`
-      + ' The page\'s own figure is higher: its short timing right at the start of a chain catches V8 before it has',
-    'finished optimising the code (and, under Playwright, with a DevTools session attached).',
+      + ' The page\'s own figure is higher; why was not established (candidates: code V8 has not yet optimised,',
+    'other work on the same cores during its 10 ms window, the DevTools session Playwright attaches).',
     '',
   ];
 }

@@ -16,8 +16,8 @@ use crate::run::{Progress, StepOutcome};
 const SLICE_MS: f64 = 40.0;
 /// Progress events are throttled to about ten a second.
 const PROGRESS_EVERY_MS: f64 = 100.0;
-/// Before a chain starts, its gradient is evaluated untimed for this long (so the engine has
-/// compiled the hot code), then timed for this long: ~15 ms per chain, in parallel.
+/// Before a chain starts, its gradient is evaluated untimed for this long (a chance for the
+/// engine to optimise the hot code), then timed for this long: ~15 ms per chain, in parallel.
 const GRADIENT_WARMUP_MS: f64 = 5.0;
 const GRADIENT_MEASURE_MS: f64 = 10.0;
 
