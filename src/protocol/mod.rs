@@ -21,7 +21,7 @@ use crate::data::ColumnSummary;
 use crate::run::Progress;
 
 /// Version of the message types below.
-pub const PROTOCOL_VERSION: u32 = 9;
+pub const PROTOCOL_VERSION: u32 = 10;
 
 /// A message from the page to a worker.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -36,6 +36,10 @@ pub enum ToWorker {
     Start { job_id: u32, job: Box<Job> },
     /// Stop the job with this id at its next step boundary; answered by `Event::Cancelled`.
     Cancel { job_id: u32 },
+    /// Until the first job arrives, run every learner briefly on a small dataset so the
+    /// browser has optimized their code before a run is timed (see `jobs::WarmUp`);
+    /// nothing is reported. Sent by the Discover tab's client once per worker.
+    WarmUp,
     /// Panic on purpose, so the browser tests can check that a crashed worker is reported and
     /// replaced. Sent only when the page is opened with `?selftest=worker-panic`.
     PanicForTest,

@@ -169,6 +169,12 @@ impl WorkerClient {
         }
     }
 
+    /// Asks the worker to warm its learners' code up until the first job (see
+    /// `jobs::WarmUp`); the Discover tab's worker gets this, the chain workers do not.
+    pub fn warm_up(&self) {
+        self.send(ToWorker::WarmUp);
+    }
+
     /// Starts a job (the worker drops any job it is running) and returns its id.
     pub fn start(&self, job: Job) -> u32 {
         let job_id = self.next_job_id.get();

@@ -337,6 +337,7 @@ pub fn start() {
 fn App() -> impl IntoView {
     let state = AppState::new();
     let client = WorkerClient::new(move |event| state.on_event(event));
+    client.warm_up();
     state.client.set_value(Some(client));
     provide_context(state);
     provide_context(infer::InferState::new());

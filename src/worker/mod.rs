@@ -20,6 +20,10 @@ const PROGRESS_EVERY_MS: f64 = 100.0;
 /// engine to optimise the hot code), then timed for this long: ~15 ms per chain, in parallel.
 const GRADIENT_WARMUP_MS: f64 = 5.0;
 const GRADIENT_MEASURE_MS: f64 = 10.0;
+/// Warm-up (`ToWorker::WarmUp`): each learner is stepped for about this long in all, in slices
+/// of at most `WARM_SLICE_MS` so a job arriving meanwhile waits for one slice at most.
+const WARM_PER_LEARNER_MS: f64 = 25.0;
+const WARM_SLICE_MS: f64 = 5.0;
 
 /// The job being stepped: a learner or one inference chain.
 enum Run {
@@ -53,6 +57,8 @@ type Ticker = (MessageChannel, Closure<dyn FnMut(MessageEvent)>);
 thread_local! {
     static CURRENT: RefCell<Option<Running>> = const { RefCell::new(None) };
     static SLICE_PENDING: Cell<bool> = const { Cell::new(false) };
+    /// The warm-up in progress, if any; cleared by the first job.
+    static WARMING: RefCell<Option<jobs::WarmUp>> = const { RefCell::new(None) };
     // A MessageChannel schedules the next slice without setTimeout's 4 ms clamp.
     static TICKER: RefCell<Option<Ticker>> =
         const { RefCell::new(None) };
@@ -123,7 +129,16 @@ fn handle(data: JsValue) {
     match request.message {
         ToWorker::Start { job_id, job } => {
             cancel_current();
+            if !matches!(*job, Job::Inspect { .. }) {
+                WARMING.set(None);
+            }
             start_job(job_id, *job);
+        }
+        ToWorker::WarmUp => {
+            if CURRENT.with_borrow(Option::is_none) {
+                WARMING.set(jobs::WarmUp::new());
+                schedule_slice();
+            }
         }
         ToWorker::PanicForTest => panic!("deliberate panic requested by a self-test"),
         ToWorker::Cancel { job_id } => {
@@ -259,6 +274,10 @@ fn schedule_slice() {
 
 /// Steps the current job for up to [`SLICE_MS`], posting what the page should see.
 fn run_slice() {
+    if CURRENT.with_borrow(Option::is_none) {
+        warm_slice();
+        return;
+    }
     let started = now_ms();
     let mut events = Vec::new();
     // Slow motion: the slice ends after a new snapshot, and the next starts after this pause.
@@ -374,6 +393,22 @@ fn schedule_slice_after(ms: f64) {
         .is_err()
     {
         SLICE_PENDING.set(false);
+        schedule_slice();
+    }
+}
+
+/// One slice of warm-up (at most [`WARM_SLICE_MS`]); posts nothing.
+fn warm_slice() {
+    let more = WARMING.with_borrow_mut(|warming| {
+        let more = warming
+            .as_mut()
+            .is_some_and(|warm| warm.step(now_ms, WARM_SLICE_MS, WARM_PER_LEARNER_MS));
+        if !more {
+            *warming = None;
+        }
+        more
+    });
+    if more {
         schedule_slice();
     }
 }
