@@ -228,8 +228,8 @@ const PC: AlgorithmInfo = AlgorithmInfo {
               read from the separating sets, and Meek's rules orient what follows.",
     output: GraphKind::Cpdag,
     uses_knowledge: true,
-    knowledge_use: "Edges forbidden both ways (directly or by tiers) are left out of the skeleton; an edge the tests keep is oriented as the knowledge says, and colliders and Meek's rules never orient against it. A required edge is not added back if a test removed it.",
-    forces_required: false,
+    knowledge_use: "Edges forbidden both ways (directly or by tiers) are left out of the skeleton; a required edge is never tested away (as Tetrad's PC; causal-learn may drop it), and every edge is oriented as the knowledge says, colliders and Meek's rules never orienting against it.",
+    forces_required: true,
     uses_interventions: false,
     threshold_key: None,
     fields: &[field(
@@ -309,13 +309,14 @@ mod tests {
                 assert!(text.contains(kind), "{}: says nothing of {kind}", info.id);
             }
         }
-        // Only SDCD guarantees required edges (tested in sdcd::tests::a_required_edge_always_appears).
+        // SDCD and PC guarantee required edges (sdcd::tests::a_required_edge_always_appears,
+        // pc::tests::a_required_edge_is_kept_and_oriented).
         let forcing: Vec<_> = ALGORITHMS
             .iter()
             .filter(|a| a.forces_required)
             .map(|a| a.id)
             .collect();
-        assert_eq!(forcing, ["sdcd"]);
+        assert_eq!(forcing, ["sdcd", "pc"]);
     }
 
     #[test]

@@ -231,7 +231,8 @@ const STEP_BUDGET: usize = 200_000;
 impl Pc {
     /// Prepares PC on data `x` (n rows × d columns) with background knowledge: edges forbidden
     /// in both directions (directly or by tiers) are left out of the skeleton; after the
-    /// skeleton, edges with one direction forbidden or required are oriented so; colliders and
+    /// skeleton, required adjacencies are never removed from it (as Tetrad's FAS), edges with
+    /// one direction forbidden or required are oriented so; colliders and
     /// Meek's rules never orient against the knowledge (causal-learn's `background_knowledge`).
     /// Required edges missing from the skeleton are not added (causal-learn does not either).
     pub fn new(x: &DMatrix<f64>, params: PcParams, knowledge: &Knowledge) -> Result<Pc, PcError> {
@@ -382,6 +383,14 @@ impl Pc {
                 continue;
             }
             let y = self.neigh[x][self.cursor.y_pos];
+            if self.cursor.combo.is_none()
+                && (self.knowledge.requires(x, y) || self.knowledge.requires(y, x))
+            {
+                // A required adjacency is never tested away (as Tetrad's FAS; causal-learn has
+                // no such rule and may drop it), so orientation can then give it its direction.
+                self.cursor.y_pos += 1;
+                continue;
+            }
             if self.cursor.combo.is_none()
                 && !self.knowledge.allows(x, y)
                 && !self.knowledge.allows(y, x)
@@ -701,6 +710,39 @@ mod tests {
                 assert!(!g.is_undirected(i, j));
             }
         }
+    }
+
+    #[test]
+    fn a_required_edge_is_kept_and_oriented() {
+        let data = generate(&SyntheticParams {
+            n_nodes: 5,
+            n_rows: 1000,
+            seed: 2,
+            ..SyntheticParams::default()
+        })
+        .unwrap();
+        let x = data.dataset.to_matrix();
+        let truth = &data.truth;
+        // A pair the tests separate without knowledge, required in the direction the edges
+        // around it do not already imply.
+        let free = run(&x, PcParams::default(), &Knowledge::default());
+        let g = free.cpdag().unwrap();
+        let (a, b) = (0..5)
+            .flat_map(|i| (0..5).map(move |j| (i, j)))
+            .find(|&(i, j)| {
+                i != j && !g.is_adjacent(i, j) && !truth.has_edge(i, j) && !truth.has_edge(j, i)
+            })
+            .expect("a non-adjacent pair");
+        let k = Knowledge {
+            required: vec![(b, a)],
+            ..Knowledge::default()
+        };
+        let pc = run(&x, PcParams::default(), &k);
+        let g = pc.cpdag().unwrap();
+        assert!(
+            g.is_directed(b, a),
+            "the required {b} → {a} is missing or unoriented"
+        );
     }
 
     #[test]

@@ -336,7 +336,7 @@ fn KnowledgeForm() -> impl IntoView {
             </Show>
             <Show when=required_not_forced>
                 <p class="warning small" data-testid="knowledge-required-note">
-                    {move || chosen().map(|i| format!("{} may leave a required edge out (see above); SDCD always keeps them.", i.name))}</p>
+                    {move || chosen().map(|i| format!("{} may leave a required edge out (see above); SDCD and PC always keep them.", i.name))}</p>
             </Show>
         </details>
     }

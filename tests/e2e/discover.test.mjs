@@ -37,12 +37,20 @@ test('background knowledge: each learner says what it does with it, and a forbid
   assert.match(await app.page.innerText('[data-testid=knowledge-use]'), /NOTEARS: .*Required edges are ignored/);
   await app.page.selectOption('[data-testid=algorithm]', 'pc');
   assert.match(await app.page.innerText('[data-testid=knowledge-use]'), /PC.*skeleton/);
-  // A required edge: PC may leave it out, and the page says so; SDCD keeps it.
+  // A required edge the data do not support: GES may leave it out, and the page says so; SDCD
+  // and PC keep it, and PC's result has it.
   await app.page.fill('[data-testid=knowledge-required]', 'A -> D');
   await app.page.dispatchEvent('[data-testid=knowledge-required]', 'change');
+  await app.page.selectOption('[data-testid=algorithm]', 'ges');
   assert.match(await app.page.innerText('[data-testid=knowledge-required-note]'), /may leave a required edge out/);
   await app.page.selectOption('[data-testid=algorithm]', 'sdcd');
   assert.equal(await app.page.isVisible('[data-testid=knowledge-required-note]'), false);
+  await app.page.selectOption('[data-testid=algorithm]', 'pc');
+  assert.equal(await app.page.isVisible('[data-testid=knowledge-required-note]'), false);
+  await app.run();
+  await app.waitForState('done');
+  const withRequired = await app.edges();
+  assert.ok(withRequired.includes('A->D'), `PC left out the required A -> D: ${withRequired}`);
   await app.page.fill('[data-testid=knowledge-required]', '');
   await app.page.dispatchEvent('[data-testid=knowledge-required]', 'change');
   // Forbid the chain's middle edge in both directions: NOTEARS must learn without it.
