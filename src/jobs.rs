@@ -282,6 +282,10 @@ pub struct LearnRun {
     names: Vec<String>,
     learner: Box<dyn Learner>,
     reported_version: Option<usize>,
+    /// The estimate whose curve point was last recorded, and the points recorded since the
+    /// last snapshot (see [`LearnRun::note_step`]).
+    noted_version: Option<usize>,
+    pending_curve: Vec<Vec<(String, f64)>>,
     kind: GraphKind,
 }
 
@@ -322,6 +326,8 @@ impl LearnRun {
             names: prepared.dataset.names,
             learner,
             reported_version: None,
+            noted_version: None,
+            pending_curve: Vec::new(),
             kind,
         })
     }
@@ -338,8 +344,30 @@ impl LearnRun {
         self.learner.progress()
     }
 
-    /// The current estimate, when it changed since the last call (and on the first call).
+    /// Records the learner's curve point when its estimate changed since the last call. The
+    /// worker calls this after every step and posts snapshots only a few times a second (SDCD
+    /// makes a new estimate every epoch, hundreds a second), so no point of the curve is lost.
+    pub fn note_step(&mut self) {
+        let version = self.learner.version();
+        if self.noted_version == Some(version) {
+            return;
+        }
+        self.noted_version = Some(version);
+        let point: Vec<(String, f64)> = self
+            .learner
+            .curve_point()
+            .into_iter()
+            .map(|(id, v)| (id.to_string(), v))
+            .collect();
+        if !point.is_empty() {
+            self.pending_curve.push(point);
+        }
+    }
+
+    /// The current estimate, when it changed since the last call (and on the first call),
+    /// with the curve points of every estimate since the last snapshot.
     pub fn fresh_snapshot(&mut self) -> Option<Snapshot> {
+        self.note_step();
         let version = self.learner.version();
         if self.reported_version == Some(version) {
             return None;
@@ -356,12 +384,7 @@ impl LearnRun {
             iteration: version,
             label: self.learner.progress().label,
             kind: self.kind,
-            curve: self
-                .learner
-                .curve_point()
-                .into_iter()
-                .map(|(id, v)| (id.to_string(), v))
-                .collect(),
+            curve: std::mem::take(&mut self.pending_curve),
         })
     }
 
@@ -494,8 +517,10 @@ mod tests {
         assert!(!err.title.is_empty() && !err.detail.is_empty() && !err.hint.is_empty());
     }
 
-    #[test]
-    fn notears_runs_to_the_end_on_sachs_and_streams_snapshots() {
+    /// Steps NOTEARS on Sachs to the end, taking a snapshot every `every` steps (and at the
+    /// end) with `note_step` after each step, as the worker does; returns the (h, ρ) curve
+    /// the snapshots carried, the number of snapshots and the result.
+    fn notears_on_sachs(every: usize) -> (Vec<(f64, f64)>, usize, LearnedGraph) {
         let prep = Prep {
             standardize: true,
             ..Prep::default()
@@ -509,19 +534,32 @@ mod tests {
         .unwrap();
         assert!(run.fresh_snapshot().is_some());
         assert!(run.fresh_snapshot().is_none());
+        let (mut curve, mut snapshots) = (vec![], 0);
+        for steps in 1.. {
+            let outcome = run.step();
+            run.note_step();
+            let finished = matches!(outcome, StepOutcome::Finished(_));
+            if steps % every == 0 || finished {
+                if let Some(s) = run.fresh_snapshot() {
+                    snapshots += 1;
+                    for point in &s.curve {
+                        let get = |id: &str| point.iter().find(|(k, _)| k == id).map(|p| p.1);
+                        curve.push((get("h").unwrap(), get("rho").unwrap()));
+                    }
+                }
+            }
+            if finished {
+                return (curve, snapshots, run.result());
+            }
+        }
+        unreachable!()
+    }
+
+    #[test]
+    fn notears_runs_to_the_end_on_sachs_and_streams_snapshots() {
         // Every snapshot carries the augmented Lagrangian's h and ρ for the page's curves:
         // ρ never falls, and h ends far below where it started.
-        let mut curve = vec![];
-        let result = loop {
-            let outcome = run.step();
-            if let Some(s) = run.fresh_snapshot() {
-                let get = |id: &str| s.curve.iter().find(|(k, _)| k == id).map(|p| p.1);
-                curve.push((get("h").unwrap(), get("rho").unwrap()));
-            }
-            if let StepOutcome::Finished(_) = outcome {
-                break run.result();
-            }
-        };
+        let (curve, _, result) = notears_on_sachs(1);
         assert!(curve.len() >= 3, "{curve:?}");
         assert!(curve.windows(2).all(|p| p[1].1 >= p[0].1), "{curve:?}");
         assert!(
@@ -530,6 +568,15 @@ mod tests {
         );
         assert_eq!(result.n_nodes, 11);
         assert!(result.graph().is_acyclic());
+        // Snapshots taken rarely (as the worker throttles them) still carry every curve point.
+        let (sparse, snapshots, sparse_result) = notears_on_sachs(500);
+        assert!(
+            snapshots < curve.len(),
+            "{snapshots} snapshots for {} points",
+            curve.len()
+        );
+        assert_eq!(sparse, curve);
+        assert_eq!(sparse_result.weights, result.weights);
     }
 
     #[test]

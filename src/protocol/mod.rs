@@ -317,9 +317,10 @@ pub struct Snapshot {
     /// Whether two-way weights mean undirected edges.
     #[serde(default)]
     pub kind: GraphKind,
-    /// The learner's curve quantities at this snapshot (`Learner::curve_point`), by id.
+    /// The learner's curve quantities (`Learner::curve_point`, by id) at every estimate since
+    /// the previous snapshot, oldest first: snapshots are throttled, curve points are not.
     #[serde(default)]
-    pub curve: Vec<(String, f64)>,
+    pub curve: Vec<Vec<(String, f64)>>,
 }
 
 /// An error as the page shows it: what happened, the details naming the culprit, what to do.

@@ -167,9 +167,13 @@ impl AppState {
             Event::Progress { job_id, progress } if is_run(job_id) => {
                 self.progress.set(Some(progress));
             }
-            Event::Partial { job_id, snapshot } if is_run(job_id) => {
-                if !snapshot.curve.is_empty() {
-                    self.curve.update(|c| c.push(snapshot.curve.clone()));
+            Event::Partial {
+                job_id,
+                mut snapshot,
+            } if is_run(job_id) => {
+                let points = std::mem::take(&mut snapshot.curve);
+                if !points.is_empty() {
+                    self.curve.update(|c| c.extend(points));
                 }
                 self.live.set(Some(snapshot));
             }

@@ -14,7 +14,8 @@ use crate::run::{Progress, StepOutcome};
 
 /// Longest stretch of steps between two looks at the message queue (Cancel, new jobs).
 const SLICE_MS: f64 = 40.0;
-/// Progress events are throttled to about ten a second.
+/// Progress events, and a learner's snapshots when it is not slowed down, are throttled to
+/// about ten a second.
 const PROGRESS_EVERY_MS: f64 = 100.0;
 /// Before a chain starts, its gradient is evaluated untimed for this long (a chance for the
 /// engine to optimise the hot code), then timed for this long: ~15 ms per chain, in parallel.
@@ -180,11 +181,15 @@ fn start_job(job_id: u32, job: Job) {
                     progress: run.progress(),
                 });
                 let pace_ms = f64::from(pace_ms.min(10_000));
-                // The starting estimate (PC's complete graph, say) is shown for a pause too.
+                // Slowed down, the starting estimate (PC's complete graph, say) is shown for a
+                // pause too; at full speed the first snapshot goes with the first progress
+                // (a PC run of a few milliseconds then draws only its result).
                 let mut pause_ms = 0.0;
-                if let Some(snapshot) = run.fresh_snapshot() {
-                    post(Event::Partial { job_id, snapshot });
-                    pause_ms = pace_ms;
+                if pace_ms > 0.0 {
+                    if let Some(snapshot) = run.fresh_snapshot() {
+                        post(Event::Partial { job_id, snapshot });
+                        pause_ms = pace_ms;
+                    }
                 }
                 CURRENT.set(Some(Running {
                     job_id,
@@ -291,9 +296,16 @@ fn run_slice() {
             let finished = match &mut running.run {
                 Run::Learn(run) => {
                     let outcome = run.step();
-                    if let Some(snapshot) = run.fresh_snapshot() {
-                        events.push(Event::Partial { job_id, snapshot });
-                        pause_ms = running.pace_ms;
+                    if running.pace_ms > 0.0 {
+                        if let Some(snapshot) = run.fresh_snapshot() {
+                            events.push(Event::Partial { job_id, snapshot });
+                            pause_ms = running.pace_ms;
+                        }
+                    } else {
+                        // Snapshots go with progress, about ten a second (below); an SDCD
+                        // epoch can take 3 ms, and drawing every one kept the page seconds
+                        // behind the worker.
+                        run.note_step();
                     }
                     matches!(outcome, StepOutcome::Finished(_))
                 }
@@ -314,6 +326,9 @@ fn run_slice() {
                 let compute_ms = now_ms() - running.started_ms - running.paused_ms;
                 match &mut running.run {
                     Run::Learn(run) => {
+                        if let Some(snapshot) = run.fresh_snapshot() {
+                            events.push(Event::Partial { job_id, snapshot });
+                        }
                         events.push(Event::Progress {
                             job_id,
                             progress: done,
@@ -343,6 +358,11 @@ fn run_slice() {
             }
             let now = now_ms();
             if now - running.last_progress_ms >= PROGRESS_EVERY_MS {
+                if let Run::Learn(run) = &mut running.run {
+                    if let Some(snapshot) = run.fresh_snapshot() {
+                        events.push(Event::Partial { job_id, snapshot });
+                    }
+                }
                 events.push(Event::Progress {
                     job_id,
                     progress: running.run.progress(),
