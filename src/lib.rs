@@ -22,6 +22,7 @@ pub mod bayes;
 pub mod causal;
 pub mod data;
 pub mod diagnostics;
+pub mod fastmath;
 pub mod graph;
 pub mod infer;
 pub mod jobs;
