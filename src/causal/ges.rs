@@ -531,6 +531,7 @@ impl Ges {
                 ))
             },
             kind: GraphKind::Cpdag,
+            rethreshold: crate::causal::Rethreshold::Entrywise,
         }
     }
 }

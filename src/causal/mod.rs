@@ -67,6 +67,54 @@ pub struct LearnedGraph {
     /// DAG, or CPDAG whose undirected edges have weights both ways.
     #[serde(default)]
     pub kind: GraphKind,
+    /// How the learner turns its raw weights into a graph at a threshold, for the page's
+    /// threshold slider.
+    #[serde(default)]
+    pub rethreshold: Rethreshold,
+}
+
+/// A learner's rule from raw weights to its graph at a threshold.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub enum Rethreshold {
+    /// Keep the off-diagonal entries whose magnitude is at or above the threshold (NOTEARS,
+    /// DAGMA; the CPDAG learners' weights are already their graph).
+    #[default]
+    Entrywise,
+    /// SDCD's: the required edges, then the entries at or above the threshold by decreasing
+    /// weight, each unless it closes a cycle ([`sdcd::dag_at_threshold`]). Entrywise
+    /// thresholding would show the 2-cycles this rule removes.
+    GreedyDag { required: Vec<(usize, usize)> },
+}
+
+impl Rethreshold {
+    /// The weights of the graph the rule keeps at `threshold` (an edge the rule keeps without
+    /// weight, a required one, shows with the threshold as its weight).
+    pub fn apply(&self, raw: &DMatrix<f64>, threshold: f64) -> DMatrix<f64> {
+        let d = raw.nrows();
+        let entrywise = |i: usize, j: usize| {
+            let w = raw[(i, j)];
+            if i != j && w.is_finite() && w.abs() >= threshold {
+                w
+            } else {
+                0.0
+            }
+        };
+        match self {
+            Rethreshold::Entrywise => DMatrix::from_fn(d, d, entrywise),
+            Rethreshold::GreedyDag { required } => {
+                let g = sdcd::dag_at_threshold(raw, threshold, required);
+                DMatrix::from_fn(d, d, |i, j| {
+                    if !g.has_edge(i, j) {
+                        0.0
+                    } else if raw[(i, j)] > 0.0 {
+                        raw[(i, j)]
+                    } else {
+                        threshold.max(f64::MIN_POSITIVE)
+                    }
+                })
+            }
+        }
+    }
 }
 
 impl LearnedGraph {
@@ -94,6 +142,7 @@ impl LearnedGraph {
             stop: done
                 .unwrap_or_else(|| StopReason::LimitReached("stopped before finishing".into())),
             kind: GraphKind::Dag,
+            rethreshold: Rethreshold::Entrywise,
         }
     }
 
@@ -124,6 +173,7 @@ mod tests {
             raw_weights: vec![0.1, 1.2, 0.0, 0.0, 0.0, -0.4, 0.2, 0.0, 0.0],
             stop: StopReason::Converged,
             kind: GraphKind::Dag,
+            rethreshold: Rethreshold::Entrywise,
         };
         assert_eq!(learned.graph().edges(), vec![(0, 1), (1, 2)]);
         assert_eq!(learned.weight_matrix()[(1, 2)], -0.4);
@@ -132,5 +182,28 @@ mod tests {
             ..learned
         };
         assert_eq!(broken.graph().n_edges(), 0);
+    }
+
+    #[test]
+    fn greedy_rethreshold_breaks_the_cycles_that_entrywise_keeps() {
+        // 0 ⇄ 1 with 0.9 and 0.5, 1 → 2 with 0.3, 2 → 0 with 0.2: a 2-cycle and a 3-cycle.
+        let raw = DMatrix::from_row_slice(3, 3, &[0.0, 0.9, 0.0, 0.5, 0.0, 0.3, 0.2, 0.0, 0.0]);
+        let entrywise = Rethreshold::Entrywise.apply(&raw, 0.25);
+        assert_eq!(
+            DiGraph::from_weights(&entrywise, 0.0).edges(),
+            vec![(0, 1), (1, 0), (1, 2)]
+        );
+        let greedy = Rethreshold::GreedyDag { required: vec![] };
+        let g = DiGraph::from_weights(&greedy.apply(&raw, 0.1), 0.0);
+        assert_eq!(g.edges(), vec![(0, 1), (1, 2)]);
+        assert!(g.is_acyclic());
+        assert_eq!(greedy.apply(&raw, 0.1)[(0, 1)], 0.9);
+        // A required edge comes first, and keeps its place without weight.
+        let required = Rethreshold::GreedyDag {
+            required: vec![(2, 1)],
+        };
+        let g = DiGraph::from_weights(&required.apply(&raw, 0.1), 0.0);
+        assert!(g.has_edge(2, 1) && g.has_edge(0, 1) && !g.has_edge(1, 2));
+        assert_eq!(required.apply(&raw, 0.1)[(2, 1)], 0.1);
     }
 }

@@ -554,6 +554,7 @@ impl Pc {
                 StopReason::LimitReached(format!("stopped in level {}", self.depth))
             },
             kind: GraphKind::Cpdag,
+            rethreshold: crate::causal::Rethreshold::Entrywise,
         }
     }
 

@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use super::input::{DataRequirements, InputError};
-use super::{GraphKind, Knowledge, LearnedGraph, Learner};
+use super::{GraphKind, Knowledge, LearnedGraph, Learner, Rethreshold};
 use crate::fastmath;
 use crate::graph::DiGraph;
 use crate::run::{Progress, StepOutcome, StopReason};
@@ -1216,22 +1216,12 @@ impl Sdcd {
     pub fn result(&self) -> LearnedGraph {
         let a = self.current_weights();
         let d = self.d;
-        let g = dag_at_threshold(&a, self.params.threshold, &self.required);
         let raw_weights: Vec<f64> = (0..d * d).map(|k| a[(k / d, k % d)]).collect();
-        let weights = (0..d * d)
-            .map(|k| {
-                if g.has_edge(k / d, k % d) {
-                    // A required edge the model did not use still shows as an edge.
-                    if raw_weights[k] > 0.0 {
-                        raw_weights[k]
-                    } else {
-                        self.params.threshold.max(f64::MIN_POSITIVE)
-                    }
-                } else {
-                    0.0
-                }
-            })
-            .collect();
+        let rethreshold = Rethreshold::GreedyDag {
+            required: self.required.clone(),
+        };
+        let kept = rethreshold.apply(&a, self.params.threshold);
+        let weights = (0..d * d).map(|k| kept[(k / d, k % d)]).collect();
         let stop = self
             .done
             .clone()
@@ -1242,6 +1232,7 @@ impl Sdcd {
             raw_weights,
             stop,
             kind: GraphKind::Dag,
+            rethreshold,
         }
     }
 }

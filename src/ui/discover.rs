@@ -9,7 +9,7 @@ use super::heatmap::Heatmap;
 use super::{download, params, target_value, AppState, ErrorBox, RunControls};
 use crate::causal::catalog::{self, ALGORITHMS};
 use crate::causal::knowledge::KnowledgeSpec;
-use crate::causal::GraphKind;
+use crate::causal::{GraphKind, Rethreshold};
 use crate::graph::DiGraph;
 use crate::metrics::{compare, compare_with_true_cpdag};
 
@@ -21,19 +21,18 @@ pub struct GraphModel {
     pub weights: Vec<f64>,
     pub is_final: bool,
     pub kind: GraphKind,
+    /// The learner's rule from weights to graph at a threshold (entrywise for live estimates).
+    pub rule: Rethreshold,
 }
 
 impl GraphModel {
     pub fn matrix(&self, threshold: f64) -> DMatrix<f64> {
         let d = self.names.len();
-        DMatrix::from_fn(d, d, |i, j| {
-            let w = self.weights[i * d + j];
-            if i != j && w.is_finite() && w.abs() >= threshold {
-                w
-            } else {
-                0.0
-            }
-        })
+        if self.weights.len() != d * d {
+            return DMatrix::zeros(d, d);
+        }
+        self.rule
+            .apply(&DMatrix::from_row_slice(d, d, &self.weights), threshold)
     }
 }
 
@@ -48,6 +47,7 @@ pub fn DiscoverPanel() -> impl IntoView {
                 weights: result.raw_weights,
                 is_final: true,
                 kind: result.kind,
+                rule: result.rethreshold,
             });
         }
         state.live.with(|l| {
@@ -56,6 +56,7 @@ pub fn DiscoverPanel() -> impl IntoView {
                 weights: s.weights.clone(),
                 is_final: false,
                 kind: s.kind,
+                rule: Rethreshold::Entrywise,
             })
         })
     });

@@ -315,6 +315,7 @@ impl Xges {
             weights,
             stop,
             kind: GraphKind::Cpdag,
+            rethreshold: crate::causal::Rethreshold::Entrywise,
         }
     }
 }
