@@ -681,15 +681,20 @@ mod tests {
         assert!(pc.version() >= 2);
     }
 
-    #[test]
-    fn knowledge_removes_and_orients() {
-        let data = generate(&SyntheticParams {
+    /// A linear ER graph on 5 nodes, 1000 rows: the knowledge tests' data.
+    fn five_nodes() -> crate::data::synthetic::SyntheticData {
+        generate(&SyntheticParams {
             n_nodes: 5,
             n_rows: 1000,
             seed: 2,
             ..SyntheticParams::default()
         })
-        .unwrap();
+        .unwrap()
+    }
+
+    #[test]
+    fn knowledge_removes_and_orients() {
+        let data = five_nodes();
         let x = data.dataset.to_matrix();
         let (a, b) = data.truth.edges()[0];
         let k = Knowledge {
@@ -715,13 +720,7 @@ mod tests {
 
     #[test]
     fn a_required_edge_is_kept_and_oriented() {
-        let data = generate(&SyntheticParams {
-            n_nodes: 5,
-            n_rows: 1000,
-            seed: 2,
-            ..SyntheticParams::default()
-        })
-        .unwrap();
+        let data = five_nodes();
         let x = data.dataset.to_matrix();
         let truth = &data.truth;
         // A pair the tests separate without knowledge, required in the direction the edges
