@@ -337,10 +337,20 @@ fn KnowledgeForm() -> impl IntoView {
             </Show>
             <Show when=required_not_forced>
                 <p class="warning small" data-testid="knowledge-required-note">
-                    {move || chosen().map(|i| format!("{} may leave a required edge out (see above); SDCD and PC always keep them.", i.name))}</p>
+                    {move || chosen().map(|i| format!("{} may leave a required edge out (see above); {} always keep them.", i.name, learners_keeping_required()))}</p>
             </Show>
         </details>
     }
+}
+
+/// "SDCD and PC": the learners whose results always contain the required edges.
+fn learners_keeping_required() -> String {
+    ALGORITHMS
+        .iter()
+        .filter(|a| a.forces_required)
+        .map(|a| a.name)
+        .collect::<Vec<_>>()
+        .join(" and ")
 }
 
 fn textarea_value(ev: &web_sys::Event) -> String {

@@ -240,6 +240,12 @@ fn start_job(job_id: u32, job: Job) {
     }
 }
 
+/// A learner's estimate (with the curve points since the last one), when it changed.
+fn snapshot_event(job_id: u32, run: &mut LearnRun) -> Option<Event> {
+    let snapshot = run.fresh_snapshot()?;
+    Some(Event::Partial { job_id, snapshot })
+}
+
 /// The draws an inference chain made since its last batch, as one event.
 fn draws_event(job_id: u32, run: &mut InferRun) -> Option<Event> {
     let (offset, draws, elbo) = run.fresh_draws()?;
@@ -326,9 +332,7 @@ fn run_slice() {
                 let compute_ms = now_ms() - running.started_ms - running.paused_ms;
                 match &mut running.run {
                     Run::Learn(run) => {
-                        if let Some(snapshot) = run.fresh_snapshot() {
-                            events.push(Event::Partial { job_id, snapshot });
-                        }
+                        events.extend(snapshot_event(job_id, run));
                         events.push(Event::Progress {
                             job_id,
                             progress: done,
@@ -359,9 +363,7 @@ fn run_slice() {
             let now = now_ms();
             if now - running.last_progress_ms >= PROGRESS_EVERY_MS {
                 if let Run::Learn(run) = &mut running.run {
-                    if let Some(snapshot) = run.fresh_snapshot() {
-                        events.push(Event::Partial { job_id, snapshot });
-                    }
+                    events.extend(snapshot_event(job_id, run));
                 }
                 events.push(Event::Progress {
                     job_id,
