@@ -6,6 +6,8 @@
 //! Steppable: the search for the best operator is split across steps by node pairs, so a step
 //! stays bounded at d = 50; [`Learner::version`] changes with each applied operator.
 
+use std::rc::Rc;
+
 use nalgebra::DMatrix;
 use serde::{Deserialize, Serialize};
 
@@ -88,6 +90,14 @@ struct Frame {
     reach: Vec<bool>,
 }
 
+#[derive(Default)]
+struct Scratch {
+    not_clique: Vec<u64>,
+    valid: Vec<u64>,
+    nat: Vec<usize>,
+    parents: Vec<usize>,
+}
+
 /// Statistics of a run, for tests and labels.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct GesStats {
@@ -105,7 +115,11 @@ pub struct Ges {
     score: GaussianBic,
     g: Pdag,
     phase: Phase,
-    frame: Frame,
+    frame: Rc<Frame>,
+    /// `subsets_in_order(m)` by m, computed once each.
+    subsets: Vec<Option<Rc<[u64]>>>,
+    /// Reused buffers of the operator searches, so that scoring a pair does not allocate.
+    scratch: Scratch,
     /// The next pair (i, j) to search, as i·d + j.
     cursor: usize,
     best: Option<Operator>,
@@ -184,7 +198,7 @@ impl Ges {
         let mut score = GaussianBic::new(x, params.lambda);
         let total_score = (0..d).map(|j| score.local_score(j, &[])).sum();
         let g = Pdag::empty(d);
-        let frame = Ges::frame_of(&g);
+        let frame = Rc::new(Ges::frame_of(&g));
         Ok(Ges {
             d,
             params,
@@ -193,6 +207,8 @@ impl Ges {
             g,
             phase: Phase::Forward,
             frame,
+            subsets: Vec::new(),
+            scratch: Scratch::default(),
             cursor: 0,
             best: None,
             total_score,
@@ -237,6 +253,15 @@ impl Ges {
         }
     }
 
+    fn subsets(&mut self, m: usize) -> Rc<[u64]> {
+        if self.subsets.len() <= m {
+            self.subsets.resize(m + 1, None);
+        }
+        self.subsets[m]
+            .get_or_insert_with(|| subsets_in_order(m).into())
+            .clone()
+    }
+
     fn is_clique(&self, nodes: &[usize]) -> bool {
         nodes
             .iter()
@@ -268,11 +293,18 @@ impl Ges {
         false
     }
 
-    fn consider(&mut self, op: Operator) {
+    /// Keeps Insert/Delete(i, j, set) as the round's best if it beats it; `set` (the members of
+    /// `base` in `mask`) is only built then.
+    fn consider(&mut self, delta: f64, i: usize, j: usize, base: &[usize], mask: u64) {
         self.stats.n_evaluated += 1;
         // Strictly greater, in causal-learn's loop order: the first best operator wins ties.
-        if self.best.as_ref().is_none_or(|b| op.delta > b.delta) {
-            self.best = Some(op);
+        if self.best.as_ref().is_none_or(|b| delta > b.delta) {
+            self.best = Some(Operator {
+                delta,
+                i,
+                j,
+                set: members(base, mask).collect(),
+            });
         }
     }
 
@@ -282,26 +314,34 @@ impl Ges {
         if i == j || g.is_adjacent(i, j) || !self.knowledge.allows(i, j) {
             return 1;
         }
-        let na: Vec<usize> = self.frame.nbrs[j]
+        let frame = Rc::clone(&self.frame);
+        let na: Vec<usize> = frame.nbrs[j]
             .iter()
             .copied()
             .filter(|&k| g.is_adjacent(k, i))
             .collect();
-        let t0: Vec<usize> = self.frame.nbrs[j]
+        let t0: Vec<usize> = frame.nbrs[j]
             .iter()
             .copied()
             .filter(|&k| !g.is_adjacent(k, i) && self.knowledge.allows(k, j))
             .take(MAX_SUBSET_BASE)
             .collect();
-        let pa_j = self.frame.parents[j].clone();
+        let pa_j = &frame.parents[j];
         let mut work = 1;
-        let mut not_clique: Vec<u64> = vec![];
-        let mut valid: Vec<u64> = vec![];
-        for mask in subsets_in_order(t0.len()) {
+        let Scratch {
+            mut not_clique,
+            mut valid,
+            mut nat,
+            mut parents,
+        } = std::mem::take(&mut self.scratch);
+        not_clique.clear();
+        valid.clear();
+        for &mask in self.subsets(t0.len()).iter() {
             if not_clique.iter().any(|&m| contains_all(mask, m)) {
                 continue;
             }
-            let mut nat = na.clone();
+            nat.clear();
+            nat.extend(&na);
             nat.extend(members(&t0, mask));
             if !self.is_clique(&nat) {
                 not_clique.push(mask);
@@ -321,19 +361,22 @@ impl Ges {
                 continue;
             }
             valid.push(mask);
-            let mut without: Vec<usize> = nat.clone();
-            without.extend(&pa_j);
-            let mut with = without.clone();
-            with.push(i);
-            let delta = self.score.local_score(j, &with) - self.score.local_score(j, &without);
-            work += with.len().pow(3) + 8;
-            self.consider(Operator {
-                delta,
-                i,
-                j,
-                set: members(&t0, mask).collect(),
-            });
+            // NA ∪ T ∪ Pa(j), then with i.
+            parents.clear();
+            parents.extend(&nat);
+            parents.extend(pa_j);
+            let without = self.score.local_score(j, &parents);
+            parents.push(i);
+            let delta = self.score.local_score(j, &parents) - without;
+            work += parents.len().pow(3) + 8;
+            self.consider(delta, i, j, &t0, mask);
         }
+        self.scratch = Scratch {
+            not_clique,
+            valid,
+            nat,
+            parents,
+        };
         work
     }
 
@@ -346,22 +389,25 @@ impl Ges {
         if self.knowledge.requires(i, j) || self.knowledge.requires(j, i) {
             return 1;
         }
-        let na: Vec<usize> = self.frame.nbrs[j]
+        let frame = Rc::clone(&self.frame);
+        let na: Vec<usize> = frame.nbrs[j]
             .iter()
             .copied()
             .filter(|&k| g.is_adjacent(k, i))
             .take(MAX_SUBSET_BASE)
             .collect();
-        let pa_j = self.frame.parents[j].clone();
+        let pa_j = &frame.parents[j];
         let mut work = 1;
-        let mut valid: Vec<u64> = vec![];
-        for mask in subsets_in_order(na.len()) {
-            let rest: Vec<usize> = na
-                .iter()
-                .enumerate()
-                .filter(|(b, _)| mask & (1 << b) == 0)
-                .map(|(_, &v)| v)
-                .collect();
+        let Scratch {
+            not_clique,
+            mut valid,
+            nat: mut rest,
+            mut parents,
+        } = std::mem::take(&mut self.scratch);
+        valid.clear();
+        for &mask in self.subsets(na.len()).iter() {
+            rest.clear();
+            rest.extend(members(&na, !mask));
             // NA \ H a clique stays a clique for every larger H.
             if !valid.iter().any(|&m| contains_all(mask, m)) {
                 if !self.is_clique(&rest) {
@@ -369,19 +415,22 @@ impl Ges {
                 }
                 valid.push(mask);
             }
-            let mut without: Vec<usize> = rest.clone();
-            without.extend(pa_j.iter().copied().filter(|&p| p != i));
-            let mut with = without.clone();
-            with.push(i);
-            let delta = self.score.local_score(j, &without) - self.score.local_score(j, &with);
-            work += with.len().pow(3) + 8;
-            self.consider(Operator {
-                delta,
-                i,
-                j,
-                set: members(&na, mask).collect(),
-            });
+            // (NA \ H) ∪ Pa(j) \ {i}, then with i.
+            parents.clear();
+            parents.extend(&rest);
+            parents.extend(pa_j.iter().copied().filter(|&p| p != i));
+            let without = self.score.local_score(j, &parents);
+            parents.push(i);
+            let delta = without - self.score.local_score(j, &parents);
+            work += parents.len().pow(3) + 8;
+            self.consider(delta, i, j, &na, mask);
         }
+        self.scratch = Scratch {
+            not_clique,
+            valid,
+            nat: rest,
+            parents,
+        };
         work
     }
 
@@ -417,7 +466,7 @@ impl Ges {
                         self.g = c;
                         self.total_score += op.delta;
                         self.version += 1;
-                        self.frame = Ges::frame_of(&self.g);
+                        self.frame = Rc::new(Ges::frame_of(&self.g));
                     }
                     None => {
                         // Valid operators always have a consistent extension (Chickering 2002,

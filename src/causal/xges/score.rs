@@ -1,38 +1,13 @@
 //! The Gaussian BIC local score of XGES (`BICScorer` of the reference `xges` package), with
 //! every local score cached by (node, parent set).
 
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
-
 use nalgebra::DMatrix;
+use rustc_hash::FxHashMap;
 
 use super::pdag::NodeSet;
 
-/// A multiply-rotate hasher (as rustc's FxHash) for the cache keys: a node and a 256-bit
-/// set hash in a few cycles, where the default SipHash dominated the look-ups.
-#[derive(Default)]
-struct FxHasher(u64);
-
-impl Hasher for FxHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        for chunk in bytes.chunks(8) {
-            let mut word = [0u8; 8];
-            word[..chunk.len()].copy_from_slice(chunk);
-            self.write_u64(u64::from_le_bytes(word));
-        }
-    }
-    fn write_u64(&mut self, v: u64) {
-        self.0 = (self.0.rotate_left(5) ^ v).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
-    fn write_usize(&mut self, v: usize) {
-        self.write_u64(v as u64);
-    }
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
-
-type Cache = HashMap<(usize, NodeSet), f64, BuildHasherDefault<FxHasher>>;
+/// FxHash: a node and a 256-bit set hash in a few cycles, where SipHash dominated look-ups.
+type Cache = FxHashMap<(usize, NodeSet), f64>;
 
 /// Local BIC scores ℓ(y, P) = −n/2 (1 + ln σ̂²) − α/2 ln(n) (|P| + 1), where σ̂² is the
 /// residual variance of the least-squares regression of y on P computed from the covariance
