@@ -332,6 +332,8 @@ struct Net {
     /// For each input i, maximal runs [j0, j1) of allowed targets, so the first layer is a few
     /// contiguous axpys per input whatever the mask's sparsity.
     runs: Vec<Vec<(usize, usize)>>,
+    /// For each target j, its allowed inputs i in increasing order.
+    parents: Vec<Vec<usize>>,
     /// [W (d·d·h, index (i·d + j)·h + k) | b1 (d·h) | wo (d·h) | bo (d) | wv (d·h) | bv (d)].
     theta: Vec<f64>,
 }
@@ -400,11 +402,15 @@ impl Net {
                 runs
             })
             .collect();
+        let parents = (0..d)
+            .map(|j| (0..d).filter(|&i| mask[i * d + j]).collect())
+            .collect();
         Net {
             d,
             h,
             mask,
             runs,
+            parents,
             theta,
         }
     }
@@ -470,21 +476,14 @@ fn nll_batch(net: &Net, work: &mut Work, b: usize, grad: Option<&mut [f64]>) -> 
     let th = &net.theta;
     let inv_b = 1.0 / b as f64;
     let mut nll = 0.0;
+    if h == BLOCKED_H {
+        first_layer_blocked::<BLOCKED_H>(net, work, b);
+    } else {
+        first_layer(net, work, b);
+    }
     for r in 0..b {
         let hid = &mut work.hid[r * dh..(r + 1) * dh];
-        hid.copy_from_slice(&th[lay.b1..lay.b1 + dh]);
         let xr = &work.x[r * d..(r + 1) * d];
-        for (i, &xi) in xr.iter().enumerate() {
-            if xi == 0.0 {
-                continue;
-            }
-            for &(j0, j1) in &net.runs[i] {
-                let w = &th[(i * d + j0) * h..(i * d + j1) * h];
-                for (z, &wv) in hid[j0 * h..j1 * h].iter_mut().zip(w) {
-                    *z += xi * wv;
-                }
-            }
-        }
         for z in hid.iter_mut() {
             *z = 1.0 / (1.0 + fastmath::exp_core(-*z));
         }
@@ -540,11 +539,93 @@ fn nll_batch(net: &Net, work: &mut Work, b: usize, grad: Option<&mut [f64]>) -> 
         for (gb, &dz) in g[lay.b1..lay.b1 + dh].iter_mut().zip(hid.iter()) {
             *gb += dz;
         }
+    }
+    if h == BLOCKED_H {
+        first_layer_grad_blocked::<BLOCKED_H>(net, work, b, g);
+    } else {
+        first_layer_grad(net, work, b, g);
+    }
+    nll * inv_b
+}
+
+/// The hidden width with a register-blocked first layer (the default, `dim_hidden=10`).
+const BLOCKED_H: usize = 10;
+
+/// The first layer's pre-activations b1[j] + Σ_i x_i W[i, j, :] of every row of the batch into
+/// `work.hid`, one row at a time, inputs i in increasing order.
+fn first_layer(net: &Net, work: &mut Work, b: usize) {
+    let (d, h) = (net.d, net.h);
+    let dh = d * h;
+    let lay = net.layout();
+    let th = &net.theta;
+    for r in 0..b {
+        let hid = &mut work.hid[r * dh..(r + 1) * dh];
+        hid.copy_from_slice(&th[lay.b1..lay.b1 + dh]);
         let xr = &work.x[r * d..(r + 1) * d];
         for (i, &xi) in xr.iter().enumerate() {
-            if xi == 0.0 {
-                continue;
+            for &(j0, j1) in &net.runs[i] {
+                let w = &th[(i * d + j0) * h..(i * d + j1) * h];
+                for (z, &wv) in hid[j0 * h..j1 * h].iter_mut().zip(w) {
+                    *z += xi * wv;
+                }
             }
+        }
+    }
+}
+
+/// [`first_layer`] with each target's H units of two rows held in registers while its inputs
+/// stream past, so a weight is loaded once per two rows rather than loaded and stored with
+/// its sum once per row. Every sum is taken in the same order (b1, then i increasing), so the
+/// bits are [`first_layer`]'s. Hand-written rather than a GEMM crate's: matrixmultiply fuses
+/// multiply-adds natively but cannot in wasm, and SDCD must give the same graph in both.
+fn first_layer_blocked<const H: usize>(net: &Net, work: &mut Work, b: usize) {
+    let d = net.d;
+    let dh = d * H;
+    let lay = net.layout();
+    let th = &net.theta;
+    let weight = |i: usize, j: usize| -> &[f64; H] {
+        th[(i * d + j) * H..(i * d + j + 1) * H].try_into().unwrap()
+    };
+    let mut r = 0;
+    while r < b {
+        let pair = r + 1 < b;
+        for j in 0..d {
+            let bias: &[f64; H] = th[lay.b1 + j * H..lay.b1 + (j + 1) * H].try_into().unwrap();
+            let (mut a0, mut a1) = (*bias, *bias);
+            let x0 = &work.x[r * d..(r + 1) * d];
+            if pair {
+                let x1 = &work.x[(r + 1) * d..(r + 2) * d];
+                for &i in &net.parents[j] {
+                    let (w, u0, u1) = (weight(i, j), x0[i], x1[i]);
+                    for k in 0..H {
+                        a0[k] += u0 * w[k];
+                        a1[k] += u1 * w[k];
+                    }
+                }
+                work.hid[(r + 1) * dh + j * H..(r + 1) * dh + (j + 1) * H].copy_from_slice(&a1);
+            } else {
+                for &i in &net.parents[j] {
+                    let (w, u0) = (weight(i, j), x0[i]);
+                    for k in 0..H {
+                        a0[k] += u0 * w[k];
+                    }
+                }
+            }
+            work.hid[r * dh + j * H..r * dh + (j + 1) * H].copy_from_slice(&a0);
+        }
+        r += 2;
+    }
+}
+
+/// Adds Σ_r x_ri ∂z_rj (rows in order) to the first layer's weight gradient, with `work.hid`
+/// holding the pre-activation gradients ∂z.
+fn first_layer_grad(net: &Net, work: &Work, b: usize, g: &mut [f64]) {
+    let (d, h) = (net.d, net.h);
+    let dh = d * h;
+    for r in 0..b {
+        let hid = &work.hid[r * dh..(r + 1) * dh];
+        let xr = &work.x[r * d..(r + 1) * d];
+        for (i, &xi) in xr.iter().enumerate() {
             for &(j0, j1) in &net.runs[i] {
                 let gw = &mut g[(i * d + j0) * h..(i * d + j1) * h];
                 for (gwv, &dz) in gw.iter_mut().zip(&hid[j0 * h..j1 * h]) {
@@ -553,7 +634,46 @@ fn nll_batch(net: &Net, work: &mut Work, b: usize, grad: Option<&mut [f64]>) -> 
             }
         }
     }
-    nll * inv_b
+}
+
+/// [`first_layer_grad`] with the gradients of two inputs into one target held in registers
+/// while the rows stream past (each ∂z loaded once per two inputs); the rows are summed in
+/// the same order, so the bits are [`first_layer_grad`]'s.
+fn first_layer_grad_blocked<const H: usize>(net: &Net, work: &Work, b: usize, g: &mut [f64]) {
+    let d = net.d;
+    let dh = d * H;
+    let at = |i: usize, j: usize| (i * d + j) * H;
+    for j in 0..d {
+        for pair in net.parents[j].chunks(2) {
+            let i0 = pair[0];
+            let mut a0: [f64; H] = g[at(i0, j)..at(i0, j) + H].try_into().unwrap();
+            if let [_, i1] = *pair {
+                let mut a1: [f64; H] = g[at(i1, j)..at(i1, j) + H].try_into().unwrap();
+                for r in 0..b {
+                    let dz: &[f64; H] = work.hid[r * dh + j * H..r * dh + (j + 1) * H]
+                        .try_into()
+                        .unwrap();
+                    let (u0, u1) = (work.x[r * d + i0], work.x[r * d + i1]);
+                    for k in 0..H {
+                        a0[k] += u0 * dz[k];
+                        a1[k] += u1 * dz[k];
+                    }
+                }
+                g[at(i1, j)..at(i1, j) + H].copy_from_slice(&a1);
+            } else {
+                for r in 0..b {
+                    let dz: &[f64; H] = work.hid[r * dh + j * H..r * dh + (j + 1) * H]
+                        .try_into()
+                        .unwrap();
+                    let u0 = work.x[r * d + i0];
+                    for k in 0..H {
+                        a0[k] += u0 * dz[k];
+                    }
+                }
+            }
+            g[at(i0, j)..at(i0, j) + H].copy_from_slice(&a0);
+        }
+    }
 }
 
 /// Adds the gradients of α·Σ|W| (masked first layer; torch's |x|' is sign(x), 0 at 0),
@@ -1452,6 +1572,53 @@ mod tests {
                 grad[p]
             );
         }
+    }
+
+    #[test]
+    fn blocked_first_layer_gives_the_bits_of_the_plain_one() {
+        // h = 10 takes the register-blocked paths; an odd batch covers the lone last row and
+        // a target with an odd number of inputs the lone last input.
+        let (d, h, b) = (6, BLOCKED_H, 7);
+        let mut rng = ChaCha8Rng::seed_from_u64(4);
+        let mask: Vec<bool> = (0..d * d)
+            .map(|ij| ij / d != ij % d && rng.random_range(0.0..1.0) < 0.6)
+            .collect();
+        let mut net = Net::new(d, h, mask.clone(), &mut rng);
+        for (ij, &m) in mask.iter().enumerate() {
+            if m {
+                for k in 0..h {
+                    net.theta[ij * h + k] = rng.random_range(-1.0..1.0);
+                }
+            }
+        }
+        let mut x: Vec<f64> = (0..b * d).map(|_| rng.random_range(-2.0..2.0)).collect();
+        x[3] = 0.0;
+        let fresh = |x: &[f64]| Work {
+            x: x.to_vec(),
+            keep: vec![1.0; b * d],
+            hid: vec![0.0; b * d * h],
+            g_mean: vec![0.0; b * d],
+            g_vpre: vec![0.0; b * d],
+        };
+        let (mut plain, mut blocked) = (fresh(&x), fresh(&x));
+        first_layer(&net, &mut plain, b);
+        first_layer_blocked::<BLOCKED_H>(&net, &mut blocked, b);
+        assert_eq!(plain.hid, blocked.hid);
+        // Pre-activation gradients: any values will do.
+        let dz: Vec<f64> = (0..b * d * h)
+            .map(|_| rng.random_range(-1.0..1.0))
+            .collect();
+        plain.hid.copy_from_slice(&dz);
+        blocked.hid.copy_from_slice(&dz);
+        let start: Vec<f64> = (0..net.theta.len())
+            .map(|_| rng.random_range(-1.0..1.0))
+            .collect();
+        let (mut g_plain, mut g_blocked) = (start.clone(), start);
+        first_layer_grad(&net, &plain, b, &mut g_plain);
+        first_layer_grad_blocked::<BLOCKED_H>(&net, &blocked, b, &mut g_blocked);
+        let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&g_plain), bits(&g_blocked));
+        assert_ne!(g_plain[..d * d * h], vec![0.0; d * d * h][..]);
     }
 
     #[test]
