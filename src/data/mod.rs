@@ -87,14 +87,14 @@ impl Dataset {
         for (j, column) in self.columns.iter().enumerate() {
             let mean = column.iter().sum::<f64>() / n as f64;
             let mut r: Vec<f64> = column.iter().map(|x| x - mean).collect();
-            let norm0 = r.iter().map(|x| x * x).sum::<f64>().sqrt();
+            let norm0 = crate::linalg::dot_lanes(&r, &r).sqrt();
             if norm0 == 0.0 {
                 continue; // constant columns are reported by the reader as their own problem
             }
             let mut used = vec![];
             for pass in 0..2 {
                 for (b, &col) in basis.iter().zip(&basis_cols) {
-                    let c: f64 = r.iter().zip(b).map(|(x, y)| x * y).sum();
+                    let c = crate::linalg::dot_lanes(&r, b);
                     if pass == 0 && c.abs() > 1e-8 * norm0 {
                         used.push(col);
                     }
@@ -103,7 +103,7 @@ impl Dataset {
                     }
                 }
             }
-            let norm = r.iter().map(|x| x * x).sum::<f64>().sqrt();
+            let norm = crate::linalg::dot_lanes(&r, &r).sqrt();
             if norm <= 1e-9 * norm0 {
                 used.sort_unstable();
                 used.dedup();
