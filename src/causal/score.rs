@@ -17,10 +17,11 @@ pub struct GaussianBic {
     cov: DMatrix<f64>,
     n_rows: usize,
     lambda: f64,
-    /// Keyed by [node, parent-set bitset words...]; looked up through `key` so hits do not
-    /// allocate, and hashed with FxHash (with a `Vec<usize>` key and SipHash, hashing,
-    /// comparing and allocating keys took about a third of GES's time).
-    /// Keys of up to 192 nodes live in a fixed array, which hashes and compares inline.
+    /// Local scores keyed by [node, parent-set bitset words...], hashed with FxHash (with a
+    /// `Vec<usize>` key and SipHash, hashing, comparing and allocating keys took about a third
+    /// of GES's time). Up to 192 nodes the key is a fixed array, which hashes and compares
+    /// inline; wider keys go to `wide_cache`. Both are looked up through `key`, so a hit does
+    /// not allocate.
     cache: FxHashMap<[u64; 4], f64>,
     wide_cache: FxHashMap<Box<[u64]>, f64>,
     key: Vec<u64>,
@@ -175,5 +176,20 @@ mod tests {
         let dup = DMatrix::from_row_slice(3, 3, &[1.0, 1.0, 0.5, 2.0, 2.0, 0.1, 3.0, 3.0, 0.7]);
         let bic = GaussianBic::new(&dup, 0.5);
         assert!(bic.local_score_uncached(2, &[0, 1]).is_finite());
+    }
+
+    #[test]
+    fn wide_keys_are_cached_like_narrow_ones() {
+        // 200 nodes need four bitset words, past the fixed-size key.
+        let d = 200;
+        let cov = DMatrix::from_fn(d, d, |i, j| if i == j { 2.0 } else { 0.1 });
+        let mut bic = GaussianBic::from_covariance(cov, 500, 0.5);
+        let a = bic.local_score(199, &[198, 3, 150]);
+        assert_eq!(bic.cache_len(), 1);
+        assert_eq!(bic.local_score(199, &[150, 198, 3, 3]), a);
+        assert_eq!(bic.cache_len(), 1);
+        assert_eq!(a, bic.local_score_uncached(199, &[3, 150, 198]));
+        assert_ne!(bic.local_score(199, &[198, 3]), a);
+        assert_eq!(bic.cache_len(), 2);
     }
 }
