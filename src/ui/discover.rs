@@ -95,6 +95,8 @@ pub fn DiscoverPanel() -> impl IntoView {
         overrides.set(Vec::new());
     });
     let color_by_truth = RwSignal::new(true);
+    // The reader's choice to show or hide the weight matrix, kept across live snapshots.
+    let heatmap_open = RwSignal::new(None::<bool>);
     let number = move |ev: &web_sys::Event| target_value(ev).trim().parse::<f64>().ok();
 
     view! {
@@ -210,7 +212,7 @@ pub fn DiscoverPanel() -> impl IntoView {
                         <DagView scene=scene.clone() overrides color_by_truth />
                         <Metrics scene=scene.clone() />
                         <Exports scene=scene.clone() />
-                        <Heatmap names=scene.names.clone() weights=scene.weights.clone() />
+                        <Heatmap names=scene.names.clone() weights=scene.weights.clone() open=heatmap_open />
                     }
                 })}
             </Show>

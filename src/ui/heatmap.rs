@@ -17,9 +17,18 @@ fn color(w: f64, max_abs: f64) -> String {
     format!("rgb({},{},{})", mix(248.0, r), mix(250.0, g), mix(252.0, b))
 }
 
+/// `open` is the reader's choice to show or hide the matrix, kept by the caller so that it
+/// survives the re-render of every live snapshot; `None` until they choose, which shows it for
+/// up to 20 variables. The cells (d² of them, with a tooltip each) are built only while it is
+/// shown: at d = 50 they were most of the page's work at the end of a run, hidden or not.
 #[component]
-pub fn Heatmap(names: Vec<String>, weights: DMatrix<f64>) -> impl IntoView {
+pub fn Heatmap(
+    names: Vec<String>,
+    weights: DMatrix<f64>,
+    open: RwSignal<Option<bool>>,
+) -> impl IntoView {
     let d = names.len();
+    let is_open = move || open.get().unwrap_or(d <= 20);
     let cell = if d <= 12 {
         26.0
     } else if d <= 30 {
@@ -34,37 +43,48 @@ pub fn Heatmap(names: Vec<String>, weights: DMatrix<f64>) -> impl IntoView {
         .filter(|w| w.is_finite())
         .fold(0.0_f64, |m, w| m.max(w.abs()))
         .max(1e-9);
-    let labels = names
-        .iter()
-        .enumerate()
-        .map(|(i, name)| {
-            let offset = label_space + cell * (i as f64 + 0.5);
-            view! {
-                <text x=label_space - 4.0 y=offset text-anchor="end" dominant-baseline="central" font-size="11">{name.clone()}</text>
-                <text transform=format!("translate({offset:.1},{:.1}) rotate(-60)", label_space - 4.0) font-size="11">{name.clone()}</text>
-            }
-        })
-        .collect_view();
-    let cells = (0..d)
-        .flat_map(|i| (0..d).map(move |j| (i, j)))
-        .map(|(i, j)| {
-            let w = weights[(i, j)];
-            let title = format!("{} → {}: {:+.3}", names[i], names[j], w);
-            view! {
-                <rect x=label_space + cell * j as f64 y=label_space + cell * i as f64 width=cell - 1.0 height=cell - 1.0
-                    fill=color(w, max_abs)><title>{title}</title></rect>
-            }
-        })
-        .collect_view();
-    view! {
-        <details class="heatmap" open=d <= 20>
-            <summary>"Weight matrix (row = cause, column = effect)"</summary>
+    let matrix = move || {
+        let labels = names
+            .iter()
+            .enumerate()
+            .map(|(i, name)| {
+                let offset = label_space + cell * (i as f64 + 0.5);
+                view! {
+                    <text x=label_space - 4.0 y=offset text-anchor="end" dominant-baseline="central" font-size="11">{name.clone()}</text>
+                    <text transform=format!("translate({offset:.1},{:.1}) rotate(-60)", label_space - 4.0) font-size="11">{name.clone()}</text>
+                }
+            })
+            .collect_view();
+        let cells = (0..d)
+            .flat_map(|i| (0..d).map(move |j| (i, j)))
+            .map(|(i, j)| {
+                let w = weights[(i, j)];
+                let title = format!("{} → {}: {:+.3}", names[i], names[j], w);
+                view! {
+                    <rect x=label_space + cell * j as f64 y=label_space + cell * i as f64 width=cell - 1.0 height=cell - 1.0
+                        fill=color(w, max_abs)><title>{title}</title></rect>
+                }
+            })
+            .collect_view();
+        view! {
             <svg data-testid="heatmap" xmlns="http://www.w3.org/2000/svg" viewBox=format!("0 0 {size:.0} {size:.0}")
                 width=format!("{:.0}", size.min(560.0)) role="img" aria-label="Heatmap of the weight matrix"
                 font-family="system-ui, sans-serif">
                 {labels}
                 {cells}
             </svg>
+        }
+    };
+    view! {
+        <details class="heatmap" prop:open=is_open
+            on:toggle=move |ev| {
+                let now = event_target::<web_sys::HtmlDetailsElement>(&ev).open();
+                if now != is_open() {
+                    open.set(Some(now));
+                }
+            }>
+            <summary>"Weight matrix (row = cause, column = effect)"</summary>
+            {move || is_open().then(matrix.clone())}
         </details>
     }
 }

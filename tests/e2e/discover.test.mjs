@@ -140,6 +140,32 @@ test('Sachs: the example learns a graph that is scored against the consensus net
   await app.close();
 });
 
+test('the weight matrix of a wide data set is built only when opened, and stays open across runs', async () => {
+  const names = Array.from({ length: 25 }, (_, i) => `V${i + 1}`);
+  const edges = names.slice(1).map((to, i) => [names[i], to, 1.0]);
+  const app = await site.open();
+  await app.dropFile('wide.csv', linearGaussianCsv(names, edges, 300, 3));
+  await app.waitForPreview();
+  await app.page.selectOption('[data-testid=algorithm]', 'pc');
+  await app.run();
+  await app.waitForState('done');
+  // Over 20 variables the matrix starts folded, and its 625 cells are not in the page.
+  const panel = app.page.locator('details.heatmap');
+  assert.equal(await panel.evaluate((el) => el.open), false);
+  assert.equal(await app.page.locator('[data-testid=heatmap] rect').count(), 0);
+  await panel.locator('summary').click();
+  await app.page.waitForSelector('[data-testid=heatmap] rect');
+  assert.equal(await app.page.locator('[data-testid=heatmap] rect').count(), 625);
+  // A new result keeps the reader's choice.
+  await app.run();
+  await app.waitForState('done');
+  assert.equal(await app.page.locator('[data-testid=heatmap] rect').count(), 625);
+  await panel.locator('summary').click();
+  await app.page.waitForFunction(() => !document.querySelector('[data-testid=heatmap]'));
+  assert.deepEqual(app.errors, []);
+  await app.close();
+});
+
 test('a synthetic data set keeps its truth and NOTEARS scores well on it', async () => {
   const app = await site.open();
   await app.page.click('[data-testid=example-synthetic-open]');
