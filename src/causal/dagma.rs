@@ -610,8 +610,6 @@ impl Dagma {
         let c1 = 1.0 / (1.0 - b1.powi(iter as i32));
         let c2 = 1.0 / (1.0 - b2.powi(iter as i32));
         let lr = self.inner.lr;
-        // Branch-free over the d² entries so that it vectorizes: −μ S(I−W) + μλ₁ sign(W)
-        // + 2 W∘M^{−T} (+ include_edges' reversed pull, `required` being 0 off required edges).
         // Three simple passes over the d² entries, each of which LLVM vectorizes:
         // the gradient −μ S(I−W) + μλ₁ sign(W) + 2 W∘M^{−T} (into `dir`), include_edges'
         // reversed pull on required edges, then Adam's update.

@@ -4,6 +4,8 @@
 use nalgebra::DMatrix;
 use rustc_hash::FxHashMap;
 
+use super::xges::{NodeSet, MAX_NODES};
+
 /// The Gaussian BIC of a linear-Gaussian model, node by node (higher is better):
 ///
 /// score(j, Pa) = −(n/2)(1 + log σ̂²) − λ (|Pa| + 1) log n,
@@ -17,15 +19,12 @@ pub struct GaussianBic {
     cov: DMatrix<f64>,
     n_rows: usize,
     lambda: f64,
-    /// Local scores keyed by [node, parent-set bitset words...], hashed with FxHash (with a
+    /// Local scores keyed by node and parent set (XGES's bitset), hashed with FxHash: with a
     /// `Vec<usize>` key and SipHash, hashing, comparing and allocating keys took about a third
-    /// of GES's time). Up to 192 nodes the key is a fixed array, which hashes and compares
-    /// inline; wider keys go to `wide_cache`. Both are looked up through `key`, so a hit does
-    /// not allocate.
-    cache: FxHashMap<[u64; 4], f64>,
-    wide_cache: FxHashMap<Box<[u64]>, f64>,
-    key: Vec<u64>,
-    /// The parents of a cache miss, in increasing order.
+    /// of GES's time. Beyond [`MAX_NODES`] nodes the key is the sorted parent list, then the node.
+    cache: FxHashMap<(usize, NodeSet), f64>,
+    wide_cache: FxHashMap<Vec<usize>, f64>,
+    /// Scratch: the parents of a look-up, sorted and without repeats (and the node, when wide).
     members: Vec<usize>,
 }
 
@@ -43,7 +42,6 @@ impl GaussianBic {
             lambda,
             cache: FxHashMap::default(),
             wide_cache: FxHashMap::default(),
-            key: Vec::new(),
             members: Vec::new(),
         }
     }
@@ -86,41 +84,31 @@ impl GaussianBic {
     }
 
     /// The local score, cached by (node, parent set); `parents` may be in any order and repeat.
+    /// A miss regresses on the parents in increasing order.
     pub fn local_score(&mut self, node: usize, parents: &[usize]) -> f64 {
-        let words = self.n_nodes().div_ceil(64);
-        self.key.clear();
-        self.key.resize(1 + words, 0);
-        self.key[0] = node as u64;
-        for &p in parents {
-            self.key[1 + p / 64] |= 1 << (p % 64);
-        }
-        let small: Option<[u64; 4]> = (self.key.len() <= 4).then(|| {
-            let mut k = [0; 4];
-            k[..self.key.len()].copy_from_slice(&self.key);
-            k
-        });
-        let hit = match &small {
-            Some(k) => self.cache.get(k),
-            None => self.wide_cache.get(self.key.as_slice()),
-        };
-        if let Some(&v) = hit {
+        if self.n_nodes() <= MAX_NODES {
+            let mut set = NodeSet::default();
+            parents.iter().for_each(|&p| set.insert(p));
+            if let Some(&v) = self.cache.get(&(node, set)) {
+                return v;
+            }
+            self.members.clear();
+            self.members.extend(set.iter());
+            let v = self.local_score_uncached(node, &self.members);
+            self.cache.insert((node, set), v);
             return v;
         }
-        // The parents in increasing order, as the sorted list this cache was keyed by before,
-        // so the regression (and its rounding) is the same.
+        // Key: the sorted parents, then the node.
         self.members.clear();
-        for (w, &bits) in self.key[1..].iter().enumerate() {
-            let mut b = bits;
-            while b != 0 {
-                self.members.push(w * 64 + b.trailing_zeros() as usize);
-                b &= b - 1;
-            }
+        self.members.extend_from_slice(parents);
+        self.members.sort_unstable();
+        self.members.dedup();
+        self.members.push(node);
+        if let Some(&v) = self.wide_cache.get(&self.members) {
+            return v;
         }
-        let v = self.local_score_uncached(node, &self.members);
-        match small {
-            Some(k) => self.cache.insert(k, v),
-            None => self.wide_cache.insert(self.key.as_slice().into(), v),
-        };
+        let v = self.local_score_uncached(node, &self.members[..self.members.len() - 1]);
+        self.wide_cache.insert(self.members.clone(), v);
         v
     }
 
@@ -180,8 +168,8 @@ mod tests {
 
     #[test]
     fn wide_keys_are_cached_like_narrow_ones() {
-        // 200 nodes need four bitset words, past the fixed-size key.
-        let d = 200;
+        // 300 nodes are more than a NodeSet holds.
+        let d = 300;
         let cov = DMatrix::from_fn(d, d, |i, j| if i == j { 2.0 } else { 0.1 });
         let mut bic = GaussianBic::from_covariance(cov, 500, 0.5);
         let a = bic.local_score(199, &[198, 3, 150]);

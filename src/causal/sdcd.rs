@@ -586,34 +586,23 @@ fn first_layer_blocked<const H: usize>(net: &Net, work: &mut Work, b: usize) {
     let weight = |i: usize, j: usize| -> &[f64; H] {
         th[(i * d + j) * H..(i * d + j + 1) * H].try_into().unwrap()
     };
-    let mut r = 0;
-    while r < b {
-        let pair = r + 1 < b;
+    for r in (0..b).step_by(2) {
+        // A lone last row is paired with itself (its sums are simply taken twice).
+        let r1 = if r + 1 < b { r + 1 } else { r };
+        let (x0, x1) = (&work.x[r * d..(r + 1) * d], &work.x[r1 * d..(r1 + 1) * d]);
         for j in 0..d {
             let bias: &[f64; H] = th[lay.b1 + j * H..lay.b1 + (j + 1) * H].try_into().unwrap();
             let (mut a0, mut a1) = (*bias, *bias);
-            let x0 = &work.x[r * d..(r + 1) * d];
-            if pair {
-                let x1 = &work.x[(r + 1) * d..(r + 2) * d];
-                for &i in &net.parents[j] {
-                    let (w, u0, u1) = (weight(i, j), x0[i], x1[i]);
-                    for k in 0..H {
-                        a0[k] += u0 * w[k];
-                        a1[k] += u1 * w[k];
-                    }
-                }
-                work.hid[(r + 1) * dh + j * H..(r + 1) * dh + (j + 1) * H].copy_from_slice(&a1);
-            } else {
-                for &i in &net.parents[j] {
-                    let (w, u0) = (weight(i, j), x0[i]);
-                    for k in 0..H {
-                        a0[k] += u0 * w[k];
-                    }
+            for &i in &net.parents[j] {
+                let (w, u0, u1) = (weight(i, j), x0[i], x1[i]);
+                for k in 0..H {
+                    a0[k] += u0 * w[k];
+                    a1[k] += u1 * w[k];
                 }
             }
+            work.hid[r1 * dh + j * H..r1 * dh + (j + 1) * H].copy_from_slice(&a1);
             work.hid[r * dh + j * H..r * dh + (j + 1) * H].copy_from_slice(&a0);
         }
-        r += 2;
     }
 }
 
@@ -645,32 +634,21 @@ fn first_layer_grad_blocked<const H: usize>(net: &Net, work: &Work, b: usize, g:
     let at = |i: usize, j: usize| (i * d + j) * H;
     for j in 0..d {
         for pair in net.parents[j].chunks(2) {
-            let i0 = pair[0];
+            // A lone last input is paired with itself (its sums are simply taken twice).
+            let (i0, i1) = (pair[0], pair[pair.len() - 1]);
             let mut a0: [f64; H] = g[at(i0, j)..at(i0, j) + H].try_into().unwrap();
-            if let [_, i1] = *pair {
-                let mut a1: [f64; H] = g[at(i1, j)..at(i1, j) + H].try_into().unwrap();
-                for r in 0..b {
-                    let dz: &[f64; H] = work.hid[r * dh + j * H..r * dh + (j + 1) * H]
-                        .try_into()
-                        .unwrap();
-                    let (u0, u1) = (work.x[r * d + i0], work.x[r * d + i1]);
-                    for k in 0..H {
-                        a0[k] += u0 * dz[k];
-                        a1[k] += u1 * dz[k];
-                    }
-                }
-                g[at(i1, j)..at(i1, j) + H].copy_from_slice(&a1);
-            } else {
-                for r in 0..b {
-                    let dz: &[f64; H] = work.hid[r * dh + j * H..r * dh + (j + 1) * H]
-                        .try_into()
-                        .unwrap();
-                    let u0 = work.x[r * d + i0];
-                    for k in 0..H {
-                        a0[k] += u0 * dz[k];
-                    }
+            let mut a1: [f64; H] = g[at(i1, j)..at(i1, j) + H].try_into().unwrap();
+            for r in 0..b {
+                let dz: &[f64; H] = work.hid[r * dh + j * H..r * dh + (j + 1) * H]
+                    .try_into()
+                    .unwrap();
+                let (u0, u1) = (work.x[r * d + i0], work.x[r * d + i1]);
+                for k in 0..H {
+                    a0[k] += u0 * dz[k];
+                    a1[k] += u1 * dz[k];
                 }
             }
+            g[at(i1, j)..at(i1, j) + H].copy_from_slice(&a1);
             g[at(i0, j)..at(i0, j) + H].copy_from_slice(&a0);
         }
     }

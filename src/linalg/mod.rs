@@ -425,7 +425,7 @@ pub fn expm(a: &DMatrix<f64>) -> DMatrix<f64> {
 }
 
 /// Σ aᵢbᵢ in four interleaved partial sums, which the compiler keeps in SIMD lanes (a single
-/// running sum must be added in order, one latency at a time). For tests where the last bits
+/// running sum must be added in order, one latency at a time). For checks where the last bits
 /// do not matter, such as the data checks' Gram–Schmidt.
 pub fn dot_lanes(a: &[f64], b: &[f64]) -> f64 {
     let mut acc = [0.0; 4];

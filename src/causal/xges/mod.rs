@@ -20,7 +20,7 @@ use thiserror::Error;
 use super::input::{DataRequirements, InputError};
 use super::{GraphKind, Knowledge, LearnedGraph, Learner};
 use crate::run::{Progress, StepOutcome, StopReason};
-use pdag::{NodeSet, MAX_NODES};
+pub(crate) use pdag::{NodeSet, MAX_NODES};
 use score::BicScore;
 use search::{Delete, Search};
 
