@@ -1,6 +1,8 @@
-//! `exp`, `ln` and `ln_1p` in plain IEEE-754 arithmetic, for SDCD's training loop.
+//! `exp`, `ln` and `ln_1p` in plain IEEE-754 arithmetic, for SDCD's training loop, and the
+//! table-driven `exp_scalar` and `ln_scalar` for the models' log densities.
 //!
-//! Hand-written for reproducibility, not speed: `f64::exp`/`ln`/`ln_1p` come from glibc natively
+//! Hand-written for reproducibility (and, for the `_scalar` pair, for speed in wasm, where
+//! Rust's libm is fdlibm's older, slower code): `f64::exp`/`ln`/`ln_1p` come from glibc natively
 //! and from Rust's port of musl's libm on wasm32, which round differently in the last place now
 //! and then; over thousands of SDCD epochs such differences grow into different graphs, so the
 //! page and a native run of the same job disagreed. Written out in additions, multiplications,
@@ -114,6 +116,206 @@ pub fn ln_1p(x: f64) -> f64 {
     }
 }
 
+/// Round-to-nearest-integer shift: for |z| < 2⁵¹, the low bits of z + SHIFT hold round(z).
+const SHIFT: f64 = 6_755_399_441_055_744.0;
+
+/// eˣ for one value at a time (the models' log densities), by Tang's table method: x = (64i +
+/// j) ln 2 / 64 + r with |r| ≤ ln 2 / 128, eˣ = 2ⁱ · 2^(j/64) · e^r with e^r − 1 by its
+/// Taylor polynomial to degree 6 (remainder < 1e-19). Within one ulp; about 3× faster than
+/// Rust's libm in wasm (V8), whose `exp` is fdlibm's, with a division; natively about as fast
+/// as glibc's. Out-of-range and non-finite arguments as [`exp`].
+#[inline]
+pub fn exp_scalar(x: f64) -> f64 {
+    if !(-708.0..=709.0).contains(&x) {
+        return exp(x);
+    }
+    // 64/ln 2, and ln 2/64 split as LN2_HI (whose 32 significant bits make k·LN2_HI/64 exact
+    // for |k| < 2²¹) plus LN2_LO.
+    const INV_LN2_64: f64 = 64.0 * LOG2_E;
+    let kd = x * INV_LN2_64 + SHIFT;
+    let k = (kd.to_bits() as i64).wrapping_sub(SHIFT.to_bits() as i64);
+    let kd = kd - SHIFT;
+    let r = (x - kd * (LN2_HI / 64.0)) - kd * (LN2_LO / 64.0);
+    let r2 = r * r;
+    let p = r + r2
+        * ((0.5 + r * (1.0 / 6.0)) + r2 * (1.0 / 24.0 + r * (1.0 / 120.0) + r2 * (1.0 / 720.0)));
+    // |k| ≤ 65 460 here, so i = k >> 6 is in [−1022, 1022] and 2ⁱ·2^(j/64) is normal.
+    let t = EXP2_64THS[(k & 63) as usize];
+    let scale = f64::from_bits(t.to_bits().wrapping_add(((k >> 6) as u64) << 52));
+    scale + scale * p
+}
+
+/// ln x for one value at a time: x = 2ᵏ·m with m in [√½, √2), c = n/64 the nearest 64th to
+/// m, ln m = ln c + 2 atanh(s) with s = (m − c)/(m + c), |s| < 1/180, by its series to s⁹.
+/// m − c is exact and c = 1 near m = 1, so no cancellation near x = 1. Within two ulps; about
+/// 3× faster than Rust's libm in wasm. Zero, negative, subnormal, infinite and NaN arguments
+/// are left to `f64::ln`.
+#[inline]
+pub fn ln_scalar(x: f64) -> f64 {
+    if !(f64::MIN_POSITIVE..f64::INFINITY).contains(&x) {
+        return x.ln();
+    }
+    let bits = x.to_bits();
+    let mut k = ((bits >> 52) as i64) - 1023;
+    let mut m = f64::from_bits((bits & 0x000f_ffff_ffff_ffff) | 0x3ff0_0000_0000_0000);
+    if m > SQRT_2 {
+        m *= 0.5;
+        k += 1;
+    }
+    // n = round(64 m) in 45..=91.
+    let nd = m * 64.0 + SHIFT;
+    let n = (nd.to_bits() as i64).wrapping_sub(SHIFT.to_bits() as i64);
+    let c = (nd - SHIFT) * (1.0 / 64.0);
+    let s = (m - c) / (m + c);
+    let z = s * s;
+    let two_s = 2.0 * s;
+    let atanh2 =
+        two_s + two_s * z * (1.0 / 3.0 + z * (1.0 / 5.0 + z * (1.0 / 7.0 + z * (1.0 / 9.0))));
+    let dk = k as f64;
+    dk * LN2_HI + ((LN_64THS[((n - 32) & 63) as usize] + atanh2) + dk * LN2_LO)
+}
+
+/// 2^(j/64) for j = 0..64, each rounded to nearest (computed with Python's `decimal` at 50
+/// digits: `float(Decimal(2) ** (Decimal(j) / 64))`).
+// Generated values; some equal named constants (2^(32/64) = √2), which is no mistake.
+#[allow(clippy::approx_constant)]
+const EXP2_64THS: [f64; 64] = [
+    1.0,
+    1.0108892860517005,
+    1.0218971486541166,
+    1.0330248790212284,
+    1.0442737824274138,
+    1.0556451783605572,
+    1.0671404006768237,
+    1.0787607977571199,
+    1.0905077326652577,
+    1.102382583307841,
+    1.1143867425958924,
+    1.1265216186082418,
+    1.1387886347566916,
+    1.1511892299529827,
+    1.1637248587775775,
+    1.1763969916502812,
+    1.189207115002721,
+    1.202156731452703,
+    1.215247359980469,
+    1.22848053610687,
+    1.241857812073484,
+    1.255380757024691,
+    1.2690509571917332,
+    1.2828700160787783,
+    1.2968395546510096,
+    1.3109612115247644,
+    1.3252366431597413,
+    1.339667524053303,
+    1.3542555469368927,
+    1.3690024229745905,
+    1.383909881963832,
+    1.3989796725383112,
+    1.4142135623730951,
+    1.42961333839197,
+    1.4451808069770467,
+    1.460917794180647,
+    1.4768261459394993,
+    1.4929077282912648,
+    1.5091644275934228,
+    1.5255981507445384,
+    1.5422108254079407,
+    1.559004400237837,
+    1.5759808451078865,
+    1.593142151342267,
+    1.6104903319492543,
+    1.6280274218573478,
+    1.645755478153965,
+    1.6636765803267364,
+    1.681792830507429,
+    1.7001063537185235,
+    1.718619298122478,
+    1.7373338352737062,
+    1.7562521603732995,
+    1.7753764925265212,
+    1.7947090750031072,
+    1.8142521755003989,
+    1.8340080864093424,
+    1.8539791250833855,
+    1.8741676341103,
+    1.8945759815869656,
+    1.9152065613971474,
+    1.9360617934922943,
+    1.9571441241754002,
+    1.978456026387951,
+];
+
+/// ln(n/64) for n = 32..96 (index n − 32), each rounded to nearest (`decimal` at 50 digits:
+/// `float((Decimal(n) / 64).ln())`); [`ln_scalar`] uses n = 45..=91.
+#[allow(clippy::approx_constant)] // ln(32/64) = −ln 2
+const LN_64THS: [f64; 64] = [
+    -0.6931471805599453,
+    -0.6623755218931916,
+    -0.6325225587435105,
+    -0.6035350218702582,
+    -0.5753641449035618,
+    -0.5479651707154474,
+    -0.5212969236332861,
+    -0.4953214372300254,
+    -0.4700036292457356,
+    -0.44531101665536404,
+    -0.42121346507630353,
+    -0.39768296766610944,
+    -0.3746934494414107,
+    -0.3522205935893521,
+    -0.33024168687057687,
+    -0.3087354816496133,
+    -0.2876820724517809,
+    -0.26706278524904525,
+    -0.24686007793152578,
+    -0.22705745063534608,
+    -0.2076393647782445,
+    -0.18859116980755003,
+    -0.16989903679539747,
+    -0.15154989812720093,
+    -0.13353139262452263,
+    -0.1158318155251217,
+    -0.09844007281325252,
+    -0.0813456394539524,
+    -0.06453852113757118,
+    -0.048009219186360606,
+    -0.0317486983145803,
+    -0.015748356968139168,
+    0.0,
+    0.015504186535965254,
+    0.030771658666753687,
+    0.0458095360312942,
+    0.06062462181643484,
+    0.07522342123758753,
+    0.08961215868968714,
+    0.10379679368164356,
+    0.11778303565638346,
+    0.13157635778871926,
+    0.1451820098444979,
+    0.15860503017663857,
+    0.17185025692665923,
+    0.184922338494012,
+    0.19782574332991987,
+    0.21056476910734964,
+    0.22314355131420976,
+    0.2355660713127669,
+    0.24783616390458127,
+    0.25995752443692605,
+    0.27193371548364176,
+    0.2837681731306446,
+    0.2954642128938359,
+    0.3070250352949119,
+    0.3184537311185346,
+    0.329753286372468,
+    0.3409265869705932,
+    0.3519764231571782,
+    0.3629054936893685,
+    0.37371640979358406,
+    0.38441169891033206,
+    0.394993808240869,
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -182,6 +384,61 @@ mod tests {
         assert_eq!(ln(f64::INFINITY), f64::INFINITY);
         assert!(ln(f64::NAN).is_nan());
         assert_eq!(ln(1e-310), 1e-310f64.ln());
+    }
+
+    #[test]
+    fn exp_scalar_is_within_one_ulp_of_std() {
+        let mut rng = ChaCha8Rng::seed_from_u64(4);
+        let mut worst: f64 = 0.0;
+        for _ in 0..400_000 {
+            let x = rng.random_range(-708.0..709.0);
+            worst = worst.max(ulps(exp_scalar(x), x.exp()));
+            let small = rng.random_range(-3.0..3.0);
+            worst = worst.max(ulps(exp_scalar(small), small.exp()));
+        }
+        for x in [-708.0, -1e-300, 0.0, 1e-300, 0.0054, -0.0054, 1.0, 709.0] {
+            worst = worst.max(ulps(exp_scalar(x), x.exp()));
+        }
+        assert!(worst <= 1.0, "{worst} ulps");
+        assert_eq!(exp_scalar(0.0), 1.0);
+        assert_eq!(exp_scalar(1.0), std::f64::consts::E);
+        assert_eq!(exp_scalar(709.5), exp(709.5));
+        assert_eq!(exp_scalar(710.0), f64::INFINITY);
+        assert_eq!(exp_scalar(-720.0), (-720f64).exp());
+        assert!(exp_scalar(f64::NAN).is_nan());
+        assert_eq!(exp_scalar(f64::NEG_INFINITY), 0.0);
+    }
+
+    #[test]
+    fn ln_scalar_is_within_two_ulps_of_std() {
+        let mut rng = ChaCha8Rng::seed_from_u64(5);
+        let mut worst: f64 = 0.0;
+        for _ in 0..400_000 {
+            let x = 2f64.powf(rng.random_range(-1021.0..1023.0));
+            worst = worst.max(ulps(ln_scalar(x), x.ln()));
+            let y = 1.0 + rng.random_range(-0.3..0.3);
+            worst = worst.max(ulps(ln_scalar(y), y.ln()));
+            let near_one = 1.0 + rng.random_range(-1e-6..1e-6);
+            worst = worst.max(ulps(ln_scalar(near_one), near_one.ln()));
+        }
+        for x in [
+            f64::MIN_POSITIVE,
+            0.5,
+            SQRT_2,
+            1.0 - 1e-15,
+            1.0 + 1e-15,
+            2.0,
+            f64::MAX,
+        ] {
+            worst = worst.max(ulps(ln_scalar(x), x.ln()));
+        }
+        assert!(worst <= 2.0, "{worst} ulps");
+        assert_eq!(ln_scalar(1.0), 0.0);
+        assert_eq!(ln_scalar(0.0), f64::NEG_INFINITY);
+        assert!(ln_scalar(-1.0).is_nan());
+        assert_eq!(ln_scalar(f64::INFINITY), f64::INFINITY);
+        assert!(ln_scalar(f64::NAN).is_nan());
+        assert_eq!(ln_scalar(1e-310), 1e-310f64.ln());
     }
 
     #[test]
