@@ -47,11 +47,15 @@ test('eight schools: four NUTS chains run in more than one worker and fill the s
   const app = await openInfer();
   await configure(app, { model: 'eight-schools-noncentered', method: 'nuts', chains: 4, warmup: 500, draws: 500 });
   assert.match(await app.page.innerText('[data-testid=model-math]'), /θ|theta/);
+  // Web Workers as the browser counts them (Playwright's page.workers()), not as the page says.
+  const workersBefore = app.page.workers().length;
   await app.run();
   await app.page.waitForSelector('[data-testid=chain-progress]');
   const workers = Number(await app.page.getAttribute('[data-testid=chain-progress]', 'data-workers'));
   assert.ok(workers > 1, `chains ran in ${workers} workers`);
   await app.waitForState('done');
+  const started = app.page.workers().length - workersBefore;
+  assert.ok(started >= workers, `the browser saw ${started} new workers for ${workers} chain workers`);
   const rows = await summaryRows(app);
   assert.equal(rows.length, 10, 'mu, tau and eight thetas');
   const mu = rows.find((r) => r.param === 'mu');
