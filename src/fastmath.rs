@@ -1,14 +1,14 @@
-//! `exp`, `ln` and `ln_1p` in plain IEEE-754 arithmetic, for SDCD's training loop, and the
-//! table-driven `exp_scalar` and `ln_scalar` for the models' log densities.
+//! `exp`, `ln` and `ln_1p` in plain IEEE-754 arithmetic, for SDCD's training loop and the Infer
+//! models' log densities, and the branch-free `exp_core` for SDCD's vectorized sigmoid.
 //!
-//! Hand-written for reproducibility (and, for the `_scalar` pair, for speed in wasm, where
-//! Rust's libm is fdlibm's older, slower code): `f64::exp`/`ln`/`ln_1p` come from glibc natively
-//! and from Rust's port of musl's libm on wasm32, which round differently in the last place now
-//! and then; over thousands of SDCD epochs such differences grow into different graphs, so the
-//! page and a native run of the same job disagreed. Written out in additions, multiplications,
-//! divisions and bit operations (no fused multiply-add, which Rust never introduces), these give
-//! the same bits on every target. Each is within a few ulps of the correctly rounded result
-//! (tests below).
+//! Hand-written for reproducibility and for speed in wasm: `f64::exp`/`ln`/`ln_1p` come from
+//! glibc natively and from Rust's port of musl's libm on wasm32, which round differently in the
+//! last place now and then (over thousands of SDCD epochs such differences grow into different
+//! graphs, so the page and a native run of the same job disagreed), and whose `exp` and `log` are
+//! fdlibm's older code, several times slower in V8 than these. Written out in additions,
+//! multiplications, divisions, table lookups and bit operations (no fused multiply-add, which Rust
+//! never introduces), these give the same bits on every target. Each is within a few ulps of the
+//! correctly rounded result (tests below).
 
 use std::f64::consts::{LOG2_E, SQRT_2};
 
@@ -16,32 +16,14 @@ use std::f64::consts::{LOG2_E, SQRT_2};
 const LN2_HI: f64 = 0.693_147_180_369_123_8;
 const LN2_LO: f64 = 1.908_214_929_270_587_7e-10;
 
-/// eˣ. Above 709.78 it overflows to +∞, below −745.2 it underflows to 0, NaN gives NaN, and
-/// results below the normal range (x < −708) are left to `f64::exp`.
-#[inline(always)]
-pub fn exp(x: f64) -> f64 {
-    if (-708.0..=709.0).contains(&x) {
-        // 709 < ln(f64::MAX) ≈ 709.78: the clamp in `exp_core` does not bind.
-        exp_core(x)
-    } else if x > 709.0 {
-        if x > 709.782_712_893_384 {
-            f64::INFINITY
-        } else {
-            // 2^1023 overflows the exponent trick below: e^x = e^(x − 1)·e.
-            exp_core(x - 1.0) * std::f64::consts::E
-        }
-    } else {
-        x.exp()
-    }
-}
+/// Adding 1.5·2⁵² rounds a value below 2⁵¹ to an integer and leaves it in the low mantissa bits.
+const SHIFT: f64 = 6_755_399_441_055_744.0;
 
 /// eˣ for x in [−708, 709] without any branch, so loops over it vectorize (SSE2, simd128):
 /// x = k ln 2 + r with |r| ≤ ln 2 / 2, e^r by its Taylor polynomial to degree 13 (remainder
 /// < 1e-17 relative), 2^k assembled in the exponent bits. Arguments outside are clamped.
 #[inline(always)]
 pub fn exp_core(x: f64) -> f64 {
-    // Adding 1.5·2⁵² rounds to an integer and leaves it in the low mantissa bits.
-    const SHIFT: f64 = 6_755_399_441_055_744.0;
     let x = x.clamp(-708.0, 709.0);
     let y = x * LOG2_E + SHIFT;
     let k = y - SHIFT;
@@ -78,36 +60,6 @@ fn split(x: f64) -> (i64, f64) {
     }
 }
 
-/// ln x. Zero, negative, subnormal, infinite and NaN arguments are left to `f64::ln` (−∞,
-/// NaN, ...). x = 2^k·m with m in [√½, √2), and ln m = 2 atanh(s) with s = (m − 1)/(m + 1),
-/// |s| ≤ 0.172, by its series 2s·Σ s²ʲ/(2j + 1) to j = 11 (remainder < 1e-18 relative).
-#[inline(always)]
-pub fn ln(x: f64) -> f64 {
-    if !(f64::MIN_POSITIVE..f64::INFINITY).contains(&x) {
-        return x.ln();
-    }
-    let (k, m) = split(x);
-    let f = m - 1.0;
-    let s = f / (2.0 + f);
-    let z = s * s;
-    let p = 1.0 / 23.0;
-    let p = p * z + 1.0 / 21.0;
-    let p = p * z + 1.0 / 19.0;
-    let p = p * z + 1.0 / 17.0;
-    let p = p * z + 1.0 / 15.0;
-    let p = p * z + 1.0 / 13.0;
-    let p = p * z + 1.0 / 11.0;
-    let p = p * z + 1.0 / 9.0;
-    let p = p * z + 1.0 / 7.0;
-    let p = p * z + 1.0 / 5.0;
-    let p = p * z + 1.0 / 3.0;
-    // ln m = 2s + 2s·z·p, and 2s = f − s·f exactly in real arithmetic: written so that the
-    // leading term is f itself, which is exact.
-    let ln_m = f - s * f + 2.0 * s * z * p;
-    let dk = k as f64;
-    dk * LN2_HI + (ln_m + dk * LN2_LO)
-}
-
 /// ln(1 + x), accurate for small x too: with u = 1 + x rounded, ln(u)·x/(u − 1) corrects the
 /// rounding of u (Goldberg 1991, "What every computer scientist should know about
 /// floating-point arithmetic", Theorem 4).
@@ -123,19 +75,23 @@ pub fn ln_1p(x: f64) -> f64 {
     }
 }
 
-/// Round-to-nearest-integer shift: for |z| < 2⁵¹, the low bits of z + SHIFT hold round(z).
-const SHIFT: f64 = 6_755_399_441_055_744.0;
-
-/// eˣ for one value at a time (the models' log densities), by Tang's table method: x = (64i +
-/// j) ln 2 / 64 + r with |r| ≤ ln 2 / 128, eˣ = 2ⁱ · 2^(j/64) · e^r with e^r − 1 by its
-/// Taylor polynomial to degree 6 (remainder < 1e-19). Within one ulp (tests). In wasm (V8)
-/// several times faster than Rust's libm, whose `exp` is fdlibm's, with a division; natively a
-/// little slower than glibc's, which uses fused multiply-add. Out-of-range and non-finite
-/// arguments as [`exp`].
+/// eˣ by Tang's table method: x = (64i + j) ln 2 / 64 + r with |r| ≤ ln 2 / 128, eˣ = 2ⁱ ·
+/// 2^(j/64) · e^r with e^r − 1 by its Taylor polynomial to degree 6 (remainder < 1e-19).
+/// Within one ulp (tests). In wasm (V8) several times faster than Rust's libm, whose `exp` is
+/// fdlibm's, with a division; natively a little slower than glibc's, which uses fused
+/// multiply-add. Above 709.78 it overflows to +∞, below −745.2 it underflows to 0, NaN gives
+/// NaN, and results below the normal range (x < −708) are left to `f64::exp`.
 #[inline]
-pub fn exp_scalar(x: f64) -> f64 {
+pub fn exp(x: f64) -> f64 {
     if !(-708.0..=709.0).contains(&x) {
-        return exp(x);
+        return if x > 709.782_712_893_384 {
+            f64::INFINITY
+        } else if x > 709.0 {
+            // 2^1023 overflows the exponent trick: e^x = e^(x − 1)·e.
+            exp_core(x - 1.0) * std::f64::consts::E
+        } else {
+            x.exp()
+        };
     }
     // 64/ln 2, and ln 2/64 split as LN2_HI (whose 32 significant bits make k·LN2_HI/64 exact
     // for |k| < 2²¹) plus LN2_LO.
@@ -153,13 +109,13 @@ pub fn exp_scalar(x: f64) -> f64 {
     scale + scale * p
 }
 
-/// ln x for one value at a time: x = 2ᵏ·m with m in [√½, √2), c = n/64 the nearest 64th to
-/// m, ln m = ln c + 2 atanh(s) with s = (m − c)/(m + c), |s| < 1/180, by its series to s⁹.
-/// m − c is exact and c = 1 near m = 1, so no cancellation near x = 1. Within two ulps
-/// (tests); in wasm several times faster than Rust's libm. Zero, negative, subnormal, infinite
-/// and NaN arguments are left to `f64::ln`.
+/// ln x: x = 2ᵏ·m with m in [√½, √2), c = n/64 the nearest 64th to m, ln m = ln c +
+/// 2 atanh(s) with s = (m − c)/(m + c), |s| < 1/180, by its series to s⁹. m − c is exact and
+/// c = 1 near m = 1, so no cancellation near x = 1. Within two ulps (tests); in wasm several
+/// times faster than Rust's libm. Zero, negative, subnormal, infinite and NaN arguments are left
+/// to `f64::ln` (−∞, NaN, ...).
 #[inline]
-pub fn ln_scalar(x: f64) -> f64 {
+pub fn ln(x: f64) -> f64 {
     if !(f64::MIN_POSITIVE..f64::INFINITY).contains(&x) {
         return x.ln();
     }
@@ -249,7 +205,7 @@ const EXP2_64THS: [f64; 64] = [
 ];
 
 /// ln(n/64) for n = 32..96 (index n − 32), each rounded to nearest (`decimal` at 50 digits:
-/// `float((Decimal(n) / 64).ln())`); [`ln_scalar`] uses n = 45..=91.
+/// `float((Decimal(n) / 64).ln())`); [`ln`] uses n = 45..=91.
 #[allow(clippy::approx_constant)] // ln(32/64) = −ln 2
 const LN_64THS: [f64; 64] = [
     -0.6931471805599453,
@@ -393,37 +349,32 @@ mod tests {
 
     #[test]
     fn ln_is_within_two_ulps_of_std() {
-        let worst = ln_worst_ulps(ln, 2, 200_000);
-        assert!(worst <= 2.0, "{worst} ulps");
+        for (seed, n) in [(2, 200_000), (5, 400_000)] {
+            let worst = ln_worst_ulps(ln, seed, n);
+            assert!(worst <= 2.0, "{worst} ulps");
+        }
     }
 
     #[test]
-    fn ln_scalar_is_within_two_ulps_of_std() {
-        let worst = ln_worst_ulps(ln_scalar, 5, 400_000);
-        assert!(worst <= 2.0, "{worst} ulps");
-    }
-
-    #[test]
-    fn exp_scalar_is_within_one_ulp_of_std() {
+    fn exp_is_within_one_ulp_of_std_on_a_second_sample() {
         let mut rng = ChaCha8Rng::seed_from_u64(4);
         let mut worst: f64 = 0.0;
         for _ in 0..400_000 {
             let x = rng.random_range(-708.0..709.0);
-            worst = worst.max(ulps(exp_scalar(x), x.exp()));
+            worst = worst.max(ulps(exp(x), x.exp()));
             let small = rng.random_range(-3.0..3.0);
-            worst = worst.max(ulps(exp_scalar(small), small.exp()));
+            worst = worst.max(ulps(exp(small), small.exp()));
         }
         for x in [-708.0, -1e-300, 0.0, 1e-300, 0.0054, -0.0054, 1.0, 709.0] {
-            worst = worst.max(ulps(exp_scalar(x), x.exp()));
+            worst = worst.max(ulps(exp(x), x.exp()));
         }
         assert!(worst <= 1.0, "{worst} ulps");
-        assert_eq!(exp_scalar(0.0), 1.0);
-        assert_eq!(exp_scalar(1.0), std::f64::consts::E);
-        assert_eq!(exp_scalar(709.5), exp(709.5));
-        assert_eq!(exp_scalar(710.0), f64::INFINITY);
-        assert_eq!(exp_scalar(-720.0), (-720f64).exp());
-        assert!(exp_scalar(f64::NAN).is_nan());
-        assert_eq!(exp_scalar(f64::NEG_INFINITY), 0.0);
+        assert_eq!(exp(0.0), 1.0);
+        assert_eq!(exp(1.0), std::f64::consts::E);
+        assert_eq!(exp(710.0), f64::INFINITY);
+        assert_eq!(exp(-720.0), (-720f64).exp());
+        assert!(exp(f64::NAN).is_nan());
+        assert_eq!(exp(f64::NEG_INFINITY), 0.0);
     }
 
     #[test]

@@ -460,16 +460,9 @@ fn softplus(z: f64) -> (f64, f64) {
     if z > 20.0 {
         (z, 1.0)
     } else {
-        // One exp: σ(z) = eᶻ/(1 + eᶻ), and log(1 + eᶻ) with the rounding of 1 + eᶻ corrected
-        // (as `fastmath::ln_1p`).
-        let e = fastmath::exp_scalar(z);
-        let u = 1.0 + e;
-        let sp = if u == 1.0 {
-            e
-        } else {
-            fastmath::ln_scalar(u) * (e / (u - 1.0))
-        };
-        (sp, e / u)
+        // One exp: σ(z) = eᶻ/(1 + eᶻ).
+        let e = fastmath::exp(z);
+        (fastmath::ln_1p(e), e / (1.0 + e))
     }
 }
 
@@ -508,7 +501,7 @@ fn nll_batch(net: &Net, work: &mut Work, b: usize, grad: Option<&mut [f64]>) -> 
             let (var, dvar) = softplus(vpre);
             let keep = work.keep[r * d + j];
             let res = xr[j] - mean;
-            nll += keep * (0.5 * res * res / var + 0.5 * fastmath::ln_scalar(var) + HALF_LN_2PI);
+            nll += keep * (0.5 * res * res / var + 0.5 * fastmath::ln(var) + HALF_LN_2PI);
             work.g_mean[r * d + j] = -keep * res / var * inv_b;
             work.g_vpre[r * d + j] =
                 keep * (0.5 / var - 0.5 * res * res / (var * var)) * dvar * inv_b;

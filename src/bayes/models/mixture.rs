@@ -13,7 +13,7 @@ use super::special::{log_add_exp, logistic, softplus};
 use super::{check_point, finish, ModelError};
 use crate::bayes::{LogDensity, LogpError};
 use crate::data::Dataset;
-use crate::fastmath::exp_scalar;
+use crate::fastmath;
 
 /// Where the mixture's observations come from.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -193,10 +193,10 @@ impl LogDensity for Mixture1d {
 
     fn logp_grad(&self, x: &[f64], grad: &mut [f64]) -> Result<f64, LogpError> {
         check_point(x, grad, 5)?;
-        let (mu1, gap) = (x[0], exp_scalar(x[1]));
+        let (mu1, gap) = (x[0], fastmath::exp(x[1]));
         let mu2 = mu1 + gap;
         let (s1, s2) = (x[2], x[3]);
-        let (inv1, inv2) = (exp_scalar(-2.0 * s1), exp_scalar(-2.0 * s2));
+        let (inv1, inv2) = (fastmath::exp(-2.0 * s1), fastmath::exp(-2.0 * s2));
         let w = logistic(x[4]);
         // log w = −softplus(−l), log(1 − w) = −softplus(l): exact in both tails.
         let (log_w, log_1w) = (-softplus(-x[4]), -softplus(x[4]));
@@ -209,7 +209,7 @@ impl LogDensity for Mixture1d {
             let lse = log_add_exp(l1, l2);
             lp += lse;
             // Responsibilities of the two components for this point.
-            let r1 = exp_scalar(l1 - lse);
+            let r1 = fastmath::exp(l1 - lse);
             let r2 = 1.0 - r1;
             g_mu1 += r1 * d1 * inv1;
             g_mu2 += r2 * d2 * inv2;
@@ -224,7 +224,7 @@ impl LogDensity for Mixture1d {
         g_mu1 -= e1 / p2;
         g_mu2 -= e2 / p2;
         let h2 = s.sigma_prior_scale * s.sigma_prior_scale;
-        let (v1, v2) = (exp_scalar(2.0 * s1), exp_scalar(2.0 * s2));
+        let (v1, v2) = (fastmath::exp(2.0 * s1), fastmath::exp(2.0 * s2));
         // Half-normal priors in s = log σ, with the Jacobians +s₁, +s₂.
         lp += -0.5 * (v1 + v2) / h2 + s1 + s2;
         g_s1 += -v1 / h2 + 1.0;

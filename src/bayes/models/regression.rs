@@ -9,7 +9,7 @@ use super::special::{logistic, softplus};
 use super::{check_point, finish, ModelError, PosteriorPredictive};
 use crate::bayes::{LogDensity, LogpError};
 use crate::data::Dataset;
-use crate::fastmath::exp_scalar;
+use crate::fastmath;
 
 /// Settings of `linear-regression`: y ~ Normal(α + Xβ, σ).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -238,8 +238,8 @@ impl LogDensity for LinearRegression {
         let p = self.d.p;
         check_point(x, grad, p + 2)?;
         let (alpha, beta, s) = (x[0], &x[1..=p], x[p + 1]);
-        let sigma = exp_scalar(s);
-        let inv_s2 = exp_scalar(-2.0 * s);
+        let sigma = fastmath::exp(s);
+        let inv_s2 = fastmath::exp(-2.0 * s);
         grad.fill(0.0);
         let mut ss = 0.0;
         for i in 0..self.d.n {

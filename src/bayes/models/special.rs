@@ -2,19 +2,19 @@
 //! regularized incomplete beta function, the normal CDF, and numerically stable softplus /
 //! log-sum-exp forms.
 
-use crate::fastmath::{exp_scalar, ln_scalar};
+use crate::fastmath;
 
 /// log(1 + eˣ) without overflow for large x or loss of precision for very negative x.
 pub(crate) fn softplus(x: f64) -> f64 {
-    x.max(0.0) + exp_scalar(-x.abs()).ln_1p()
+    x.max(0.0) + fastmath::exp(-x.abs()).ln_1p()
 }
 
 /// The logistic function 1 / (1 + e⁻ˣ), stable in both tails.
 pub(crate) fn logistic(x: f64) -> f64 {
     if x >= 0.0 {
-        1.0 / (1.0 + exp_scalar(-x))
+        1.0 / (1.0 + fastmath::exp(-x))
     } else {
-        let e = exp_scalar(x);
+        let e = fastmath::exp(x);
         e / (1.0 + e)
     }
 }
@@ -25,7 +25,7 @@ pub(crate) fn log_add_exp(a: f64, b: f64) -> f64 {
     if m == f64::NEG_INFINITY {
         return m;
     }
-    m + ln_scalar(exp_scalar(a - m) + exp_scalar(b - m))
+    m + fastmath::ln(fastmath::exp(a - m) + fastmath::exp(b - m))
 }
 
 /// ln Γ(x) for x > 0 by the Lanczos approximation (g = 7, 9 terms; relative error ~1e-15),

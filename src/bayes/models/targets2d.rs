@@ -6,7 +6,7 @@
 use super::special::log_add_exp;
 use super::{check_point, finish};
 use crate::bayes::{LogDensity, LogpError};
-use crate::fastmath::exp_scalar;
+use crate::fastmath;
 
 /// Which 2D target, with its few constants.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -86,7 +86,7 @@ impl LogDensity for Target2d {
             }
             Target2d::Funnel => {
                 let (v, x) = (x, y);
-                let e = exp_scalar(-v);
+                let e = fastmath::exp(-v);
                 grad[0] = -v / 9.0 + 0.5 * x * x * e - 0.5;
                 grad[1] = -x * e;
                 -v * v / 18.0 - 0.5 * x * x * e - 0.5 * v
@@ -99,7 +99,7 @@ impl LogDensity for Target2d {
                     .fold(f64::NEG_INFINITY, |a, &b| log_add_exp(a, b));
                 grad.fill(0.0);
                 for (c, l) in MODES.iter().zip(logs) {
-                    let r = exp_scalar(l - lse);
+                    let r = fastmath::exp(l - lse);
                     grad[0] -= r * (x - c[0]) / s2;
                     grad[1] -= r * (y - c[1]) / s2;
                 }
