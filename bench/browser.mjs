@@ -6,9 +6,11 @@
 // For each learner, each dataset of DATADIR/datasets.json (written by the bench_data example) and
 // each repeat, it opens a fresh page, chooses NAME.csv in the page's file input (so the page learns
 // from exactly the bytes the other contenders read), checks the preview's shape and that
-// standardizing is off, selects the learner in the algorithm menu (default settings), clicks Run and
-// waits for Done. The time is the worker's own compute time for the job (`data-compute-ms`, sent
-// with Done: parsing and preparing the CSV, building the learner, every step); the page's
+// standardizing is off, selects the learner in the algorithm menu (default settings), waits until the
+// worker has finished warming its code up (`data-warm=done`) and one second more (BENCH_SETTLE_MS),
+// as a person choosing a file and a learner takes seconds, then clicks Run and waits for Done.
+// The time is the worker's own compute time for the job (`data-compute-ms`, sent with Done:
+// parsing and preparing the CSV, building the learner, every step); the page's
 // Run-click-to-Done time (`data-elapsed-ms`) is kept too. The learned edges are read from the
 // drawn graph (`data-edge`, A->B or A--B) at the page's default threshold; `bench_learners --score`
 // scores them. One JSON line per learner and dataset with the median time.
@@ -42,6 +44,8 @@ if (!(timeoutS > 0)) usage('--timeout needs a number of seconds > 0');
 const manifest = JSON.parse(readFileSync(join(dataDir, 'datasets.json'), 'utf8'));
 const datasets = only.length ? only.map((n) => manifest.find((m) => m.name === n) || usage(`no dataset ${n} in datasets.json`)) : manifest;
 
+// Pause between the worker's end of warm-up and the click on Run (see runOnce).
+const SETTLE_MS = Number(process.env.BENCH_SETTLE_MS ?? 1000);
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function runOnce(site, ds, learner, bytes) {
@@ -54,6 +58,12 @@ async function runOnce(site, ds, learner, bytes) {
     if (!shape.includes(`${ds.n} rows × ${ds.d} columns`)) throw new Error(`${ds.name}: the page read "${shape}", expected ${ds.n} rows × ${ds.d} columns`);
     if (await page.isChecked('[data-testid=standardize]')) throw new Error(`${ds.name}: standardize is ticked; the other contenders use the raw data`);
     await page.selectOption('[data-testid=algorithm]', learner);
+    // A person opens the page, chooses a file, reads the preview and picks a learner: seconds in
+    // which the worker warms its code up (`jobs::WarmUp`) and V8 compiles the optimized code on
+    // its background threads. Click Run once the worker says its warm-up is over and a settling
+    // second has passed (about 2 s after the page opened), not half a second after.
+    await page.waitForSelector('[data-testid=run-state][data-warm=done]', { timeout: 60_000 });
+    await page.waitForTimeout(SETTLE_MS);
     await app.run();
     await page.waitForSelector('[data-testid=run-state][data-state=done], [data-testid=run-state][data-state=error]', { timeout: timeoutS * 1000 });
     if ((await app.state()) !== 'done') throw new Error(`${learner} on ${ds.name}: the run stopped with an error: ${await page.innerText('[data-testid=run-state]')}`);

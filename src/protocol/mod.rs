@@ -21,7 +21,7 @@ use crate::data::ColumnSummary;
 use crate::run::Progress;
 
 /// Version of the message types below.
-pub const PROTOCOL_VERSION: u32 = 10;
+pub const PROTOCOL_VERSION: u32 = 11;
 
 /// A message from the page to a worker.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -231,6 +231,10 @@ pub struct Response {
 pub enum Event {
     /// Sent once when the worker's code has loaded; messages sent before it would be lost.
     Ready,
+    /// The idle-time warm-up (`ToWorker::WarmUp`) ran to its end: every learner's code has had
+    /// its turn, so V8 has had the chance to optimize it before the first real run. Not sent
+    /// when a job interrupts the warm-up.
+    WarmedUp,
     Inspected {
         job_id: u32,
         inspection: Inspection,

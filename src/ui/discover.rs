@@ -161,7 +161,7 @@ pub fn DiscoverPanel() -> impl IntoView {
                 }}
                 <KnowledgeForm />
                 <RunControls status=state.status notice=state.notice elapsed_ms=state.elapsed_ms
-                    compute_ms=state.compute_ms
+                    compute_ms=state.compute_ms warmed=state.warmed
                     on_run=move || state.start_run() on_cancel=move || state.cancel_run() />
                 {move || state.progress.get().map(|p| view! {
                     <div class="progress" data-testid="progress">

@@ -80,6 +80,8 @@ pub struct AppState {
     pub elapsed_ms: RwSignal<Option<f64>>,
     /// The worker's own time for the last run (data preparation + learning).
     pub compute_ms: RwSignal<Option<f64>>,
+    /// The worker's idle-time warm-up has run to its end (`Event::WarmedUp`).
+    pub warmed: RwSignal<bool>,
     pub client: StoredValue<Option<Rc<WorkerClient>>, LocalStorage>,
 }
 
@@ -113,6 +115,7 @@ impl AppState {
             started_ms: RwSignal::new(0.0),
             elapsed_ms: RwSignal::new(None),
             compute_ms: RwSignal::new(None),
+            warmed: RwSignal::new(false),
             client: StoredValue::new_local(None),
         }
     }
@@ -193,6 +196,7 @@ impl AppState {
                     .set(Some(js_sys::Date::now() - self.started_ms.get_untracked()));
                 self.status.set(RunStatus::Done);
             }
+            Event::WarmedUp => self.warmed.set(true),
             Event::Cancelled { job_id } if is_run(job_id) => {
                 self.status.set(RunStatus::Idle);
                 self.notice.set(Some("Run cancelled.".to_string()));
@@ -444,6 +448,10 @@ pub fn RunControls(
     /// The worker's own time, when the tab knows it (`data-compute-ms`).
     #[prop(optional)]
     compute_ms: Option<RwSignal<Option<f64>>>,
+    /// Whether the worker's warm-up has finished (`data-warm`: `done` or `warming`), for
+    /// benchmarks that time a first run the way a person reaches it, seconds after the page opened.
+    #[prop(optional)]
+    warmed: Option<RwSignal<bool>>,
     on_run: impl Fn() + 'static,
     on_cancel: impl Fn() + 'static,
 ) -> impl IntoView {
@@ -456,7 +464,8 @@ pub fn RunControls(
                 on:click=move |_| on_cancel()>"Cancel"</button>
             <span class="run-state" data-testid="run-state" data-state=move || status.get().as_str()
                 data-elapsed-ms=move || elapsed_ms.get().map(|ms| format!("{ms:.0}"))
-                data-compute-ms=move || compute_ms.and_then(|c| c.get()).map(|ms| format!("{ms:.0}"))
+                data-compute-ms=move || compute_ms.and_then(|c| c.get()).map(|ms| format!("{ms:.1}"))
+                data-warm=move || warmed.map(|w| if w.get() { "done" } else { "warming" })
                 role="status" aria-live="polite">
                 {move || match status.get() {
                     RunStatus::Idle => notice.get().unwrap_or_else(|| "Ready".to_string()),

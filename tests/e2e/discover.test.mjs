@@ -28,6 +28,24 @@ test('a dropped CSV is previewed, and NOTEARS recovers its chain in the worker',
   await app.close();
 });
 
+test('an idle page warms the learners up, says when it is done, and runs as usual afterwards', async () => {
+  const app = await site.open();
+  // The worker steps every learner on a small generated set while nobody has asked for a run
+  // (about 0.6 s of compute), then says so: `data-warm` goes from `warming` to `done`.
+  await app.page.waitForSelector('[data-testid=run-state][data-warm=done]', { timeout: 20_000 });
+  assert.equal(await app.state(), 'idle');
+  await app.dropFile('chain.csv', CHAIN);
+  await app.waitForPreview();
+  await app.page.selectOption('[data-testid=algorithm]', 'ges');
+  await app.run();
+  await app.waitForState('done');
+  assert.deepEqual((await app.edges()).length, 3);
+  const compute = Number(await app.page.getAttribute('[data-testid=run-state]', 'data-compute-ms'));
+  assert.ok(compute > 0, `data-compute-ms is ${compute}`);
+  assert.deepEqual(app.errors, []);
+  await app.close();
+});
+
 test('background knowledge: each learner says what it does with it, and a forbidden edge stays out', async () => {
   const app = await site.open();
   await app.dropFile('chain.csv', CHAIN);
