@@ -6,10 +6,12 @@
 //!   cargo run --release --example bench_learners -- --score DATADIR FILE.jsonl ...
 //!
 //! Timing: for each dataset (all of DATADIR/datasets.json unless names are given) and each repeat
-//! it builds the job exactly as the page's worker does, `jobs::LearnRun::start` on the CSV's
-//! bytes with the default preparation, the learner's default settings and no background
-//! knowledge, then steps it to the end. The time covers reading the CSV, preparing it, building
-//! the learner and every step (the worker's compute time covers the same). One JSON line per
+//! it builds the job exactly as the page's worker does, `jobs::LearnRun::start_cached` on the
+//! CSV's bytes with the default preparation, the learner's default settings and no background
+//! knowledge, then steps it to the end. As in the page, the CSV is read once beforehand (the
+//! preview's `inspect`, untimed) and each run takes it from the worker's `jobs::DataCache`; the
+//! time covers preparing the data (the chosen columns and rows, the identifiability check),
+//! building the learner and every step (the worker's compute time covers the same). One JSON line per
 //! dataset: the median time, every run's time and the learned graph's edges as the page writes
 //! them (`A->B` directed, `A--B` undirected).
 //!
@@ -31,7 +33,7 @@ use std::time::Instant;
 use causeway::causal::GraphKind;
 use causeway::data::csv_reader::Prep;
 use causeway::graph::DiGraph;
-use causeway::jobs::LearnRun;
+use causeway::jobs::{DataCache, LearnRun};
 use causeway::metrics::{compare, compare_with_true_cpdag};
 use causeway::protocol::{AlgorithmParams, DataSpec};
 use causeway::run::{StepOutcome, StopReason};
@@ -118,10 +120,20 @@ fn bench(dir: &Path, name: &str, learner: &str, repeats: usize) -> Result<Value,
         .unwrap_or_default();
     let mut seconds = vec![];
     let mut last = None;
+    let mut cache = DataCache::default();
+    cache
+        .inspect(&data)
+        .map_err(|e| format!("{name}: {}: {} {}", e.title, e.detail, e.hint))?;
     for _ in 0..repeats {
         let start = Instant::now();
-        let mut run = LearnRun::start(&data, &Prep::default(), &algorithm, &Default::default())
-            .map_err(|e| format!("{name}: {}: {} {}", e.title, e.detail, e.hint))?;
+        let mut run = LearnRun::start_cached(
+            &mut cache,
+            &data,
+            &Prep::default(),
+            &algorithm,
+            &Default::default(),
+        )
+        .map_err(|e| format!("{name}: {}: {} {}", e.title, e.detail, e.hint))?;
         let mut steps = 0usize;
         let stop = loop {
             steps += 1;

@@ -181,9 +181,56 @@ pub fn default_prep(data: &DataSpec) -> Prep {
 
 /// Reads the data and describes it for the preview.
 pub fn inspect(data: &DataSpec) -> Result<Inspection, UserError> {
-    let loaded = load(data)?;
+    DataCache::default().inspect(data)
+}
+
+/// The data set a worker read last. The page inspects a data set when it is chosen (the
+/// preview) and then runs learners on it, often several times; with this the worker reads it
+/// (parses the CSV, or generates the synthetic set) once, not once per job, as a Python user
+/// loads a file once and fits many models to it. Reading is a pure function of the
+/// [`DataSpec`], so a kept copy is exactly what reading again would give.
+#[derive(Default)]
+pub struct DataCache {
+    last: Option<(DataSpec, Loaded)>,
+    reads: usize,
+}
+
+impl DataCache {
+    fn read(&mut self, data: &DataSpec) -> Result<&Loaded, UserError> {
+        if !matches!(&self.last, Some((spec, _)) if spec == data) {
+            // The old data set goes before the new one is read: only one is ever held.
+            self.last = None;
+            let loaded = load(data)?;
+            self.reads += 1;
+            self.last = Some((data.clone(), loaded));
+        }
+        self.last
+            .as_ref()
+            .map(|(_, loaded)| loaded)
+            .ok_or_else(|| UserError::internal("the data set just read is not kept"))
+    }
+
+    /// How many times data was actually read (not taken from the copy).
+    pub fn reads(&self) -> usize {
+        self.reads
+    }
+
+    /// [`inspect`], reading `data` only if it is not the data set read last.
+    pub fn inspect(&mut self, data: &DataSpec) -> Result<Inspection, UserError> {
+        let loaded = self.read(data)?;
+        Ok(describe(data, loaded))
+    }
+
+    /// [`prepare`], reading `data` only if it is not the data set read last.
+    pub fn prepare(&mut self, data: &DataSpec, prep: &Prep) -> Result<Prepared, UserError> {
+        let loaded = self.read(data)?;
+        prepare_loaded(loaded, prep)
+    }
+}
+
+fn describe(data: &DataSpec, loaded: &Loaded) -> Inspection {
     let label = data.label();
-    let inspection = match &loaded.source {
+    match &loaded.source {
         Source::Table(table) => Inspection {
             label,
             n_rows: table.n_rows,
@@ -192,8 +239,8 @@ pub fn inspect(data: &DataSpec) -> Result<Inspection, UserError> {
             problems: table.problems(),
             preview_rows: table.preview_rows.clone(),
             format: describe_format(table),
-            truth: loaded.truth,
-            notes: loaded.notes,
+            truth: loaded.truth.clone(),
+            notes: loaded.notes.clone(),
         },
         Source::Generated(dataset) => Inspection {
             label,
@@ -211,11 +258,10 @@ pub fn inspect(data: &DataSpec) -> Result<Inspection, UserError> {
                 })
                 .collect(),
             format: "generated in your browser".to_string(),
-            truth: loaded.truth,
-            notes: loaded.notes,
+            truth: loaded.truth.clone(),
+            notes: loaded.notes.clone(),
         },
-    };
-    Ok(inspection)
+    }
 }
 
 fn describe_format(table: &Table) -> String {
@@ -242,9 +288,12 @@ pub struct Prepared {
 }
 
 pub fn prepare(data: &DataSpec, prep: &Prep) -> Result<Prepared, UserError> {
-    let loaded = load(data)?;
+    DataCache::default().prepare(data, prep)
+}
+
+fn prepare_loaded(loaded: &Loaded, prep: &Prep) -> Result<Prepared, UserError> {
     let mut intervention_labels = None;
-    let dataset = match loaded.source {
+    let dataset = match &loaded.source {
         Source::Table(table) => {
             intervention_labels = table.intervention_labels(prep)?;
             table.to_dataset(prep)?
@@ -264,10 +313,11 @@ pub fn prepare(data: &DataSpec, prep: &Prep) -> Result<Prepared, UserError> {
             }
         }
     };
-    let truth = loaded.truth.map(|edges| {
+    let truth = loaded.truth.as_ref().map(|edges| {
         edges
-            .into_iter()
+            .iter()
             .filter(|(a, b)| dataset.names.contains(a) && dataset.names.contains(b))
+            .cloned()
             .collect()
     });
     Ok(Prepared {
@@ -296,7 +346,18 @@ impl LearnRun {
         algorithm: &AlgorithmParams,
         knowledge: &KnowledgeSpec,
     ) -> Result<Self, UserError> {
-        let prepared = prepare(data, prep)?;
+        Self::start_cached(&mut DataCache::default(), data, prep, algorithm, knowledge)
+    }
+
+    /// [`LearnRun::start`], taking the data from `cache` when it is the data set read last.
+    pub fn start_cached(
+        cache: &mut DataCache,
+        data: &DataSpec,
+        prep: &Prep,
+        algorithm: &AlgorithmParams,
+        knowledge: &KnowledgeSpec,
+    ) -> Result<Self, UserError> {
+        let prepared = cache.prepare(data, prep)?;
         prepared.dataset.check_identifiable()?;
         let knowledge = knowledge.resolve(&prepared.dataset.names)?;
         let x = prepared.dataset.to_matrix();
@@ -553,6 +614,68 @@ mod tests {
             }
         }
         unreachable!()
+    }
+
+    #[test]
+    fn the_data_cache_reads_a_data_set_once_and_gives_what_reading_again_gives() {
+        let synthetic = DataSpec::Synthetic(synthetic::SyntheticParams {
+            n_nodes: 5,
+            n_rows: 200,
+            ..Default::default()
+        });
+        let csv = DataSpec::Csv {
+            name: "small.csv".to_string(),
+            bytes: b"a,b,c\n1,2,3\n2,1,5\n3,5,4\n4,3,8\n5,7,6\n6,4,9\n7,8,7\n8,6,1\n9,9,2\n10,2,3\n11,5,6\n"
+                .to_vec(),
+        };
+        let mut cache = DataCache::default();
+        for data in [&synthetic, &csv] {
+            let reads = cache.reads();
+            let prep = default_prep(data);
+            assert_eq!(cache.inspect(data).unwrap(), inspect(data).unwrap());
+            let standardized = Prep {
+                standardize: true,
+                ..prep.clone()
+            };
+            for prep in [&prep, &standardized, &prep] {
+                let cached = cache.prepare(data, prep).unwrap();
+                let fresh = prepare(data, prep).unwrap();
+                assert_eq!(cached.dataset, fresh.dataset);
+                assert_eq!(cached.truth, fresh.truth);
+            }
+            let run = LearnRun::start_cached(
+                &mut cache,
+                data,
+                &prep,
+                &AlgorithmParams::default_for("pc").unwrap(),
+                &KnowledgeSpec::default(),
+            )
+            .unwrap();
+            assert_eq!(run.names().len(), if data == &csv { 3 } else { 5 });
+            assert_eq!(cache.reads(), reads + 1, "one read per data set");
+        }
+        // A different file of the same name is read, not confused with the kept one.
+        let changed = DataSpec::Csv {
+            name: "small.csv".to_string(),
+            bytes: b"a,b\n1,2\n2,1\n3,5\n4,3\n5,7\n6,4\n7,8\n8,6\n9,9\n10,2\n11,5\n".to_vec(),
+        };
+        assert_eq!(cache.inspect(&changed).unwrap().names, vec!["a", "b"]);
+        assert_eq!(cache.reads(), 3);
+        // A file that does not read is reported every time and nothing stale is kept.
+        let bad = DataSpec::Csv {
+            name: "bad.csv".to_string(),
+            bytes: vec![],
+        };
+        assert!(cache.inspect(&bad).is_err());
+        assert!(cache.prepare(&bad, &Prep::default()).is_err());
+        assert_eq!(
+            cache
+                .prepare(&changed, &Prep::default())
+                .unwrap()
+                .dataset
+                .n_cols(),
+            2
+        );
     }
 
     #[test]

@@ -63,6 +63,8 @@ thread_local! {
     static SLICE_PENDING: Cell<bool> = const { Cell::new(false) };
     /// The warm-up in progress, if any; cleared by the first job.
     static WARMING: RefCell<Option<jobs::WarmUp>> = const { RefCell::new(None) };
+    /// The data set read last (by the preview's Inspect job, usually), for the runs on it.
+    static DATA: RefCell<jobs::DataCache> = RefCell::new(jobs::DataCache::default());
     // A MessageChannel schedules the next slice without setTimeout's 4 ms clamp.
     static TICKER: RefCell<Option<Ticker>> =
         const { RefCell::new(None) };
@@ -164,7 +166,7 @@ fn cancel_current() {
 
 fn start_job(job_id: u32, job: Job) {
     match job {
-        Job::Inspect { data } => match jobs::inspect(&data) {
+        Job::Inspect { data } => match DATA.with_borrow_mut(|cache| cache.inspect(&data)) {
             Ok(inspection) => post(Event::Inspected { job_id, inspection }),
             Err(error) => post(Event::Failed { job_id, error }),
         },
@@ -176,7 +178,9 @@ fn start_job(job_id: u32, job: Job) {
             pace_ms,
         } => match (
             now_ms(),
-            LearnRun::start(&data, &prep, &algorithm, &knowledge),
+            DATA.with_borrow_mut(|cache| {
+                LearnRun::start_cached(cache, &data, &prep, &algorithm, &knowledge)
+            }),
         ) {
             (started_ms, Ok(mut run)) => {
                 post(Event::Progress {
