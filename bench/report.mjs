@@ -32,7 +32,8 @@ const LEARNERS = [
 ];
 const NOT_RUN = 'not run in this session';
 
-const fmtS = (s) => (s < 0.1 ? s.toFixed(3) : s < 10 ? s.toFixed(2) : s < 100 ? s.toFixed(1) : s.toFixed(0));
+// Two significant digits at least (sub-millisecond native times would read 0.000 otherwise).
+const fmtS = (s) => (s < 0.01 ? s.toPrecision(2) : s < 0.1 ? s.toFixed(3) : s < 10 ? s.toFixed(2) : s < 100 ? s.toFixed(1) : s.toFixed(0));
 const secs = (r) => {
   if (!r) return NOT_RUN;
   if (r.error) return `failed (${r.error})`;
