@@ -53,6 +53,9 @@ struct Running {
     /// Slow motion: pause after each new snapshot (0 = none); pauses are not compute time.
     pace_ms: f64,
     paused_ms: f64,
+    /// No slice before this time (`now_ms`): the end of the current slow-motion pause. A slice
+    /// scheduled earlier (the warm-up's, pending when the job arrived) finds it and waits.
+    resume_at_ms: f64,
 }
 
 /// The channel whose message starts the next slice, and the callback that runs it.
@@ -205,6 +208,7 @@ fn start_job(job_id: u32, job: Job) {
                     started_ms,
                     pace_ms,
                     paused_ms: pause_ms,
+                    resume_at_ms: now_ms() + pause_ms,
                 }));
                 schedule_slice_after(pause_ms);
             }
@@ -239,6 +243,7 @@ fn start_job(job_id: u32, job: Job) {
                     started_ms,
                     pace_ms: 0.0,
                     paused_ms: 0.0,
+                    resume_at_ms: 0.0,
                 }));
                 schedule_slice();
             }
@@ -292,8 +297,13 @@ fn schedule_slice() {
 
 /// Steps the current job for up to [`SLICE_MS`], posting what the page should see.
 fn run_slice() {
-    if CURRENT.with_borrow(Option::is_none) {
+    let Some(resume_at_ms) = CURRENT.with_borrow(|c| c.as_ref().map(|r| r.resume_at_ms)) else {
         warm_slice();
+        return;
+    };
+    let early_ms = resume_at_ms - now_ms();
+    if early_ms > 0.0 {
+        schedule_slice_after(early_ms);
         return;
     }
     let started = now_ms();
@@ -385,6 +395,7 @@ fn run_slice() {
                 });
                 running.last_progress_ms = now;
                 running.paused_ms += pause_ms;
+                running.resume_at_ms = now + pause_ms;
                 return true;
             }
             if now - started >= SLICE_MS {
