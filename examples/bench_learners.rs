@@ -122,13 +122,15 @@ fn bench(dir: &Path, name: &str, learner: &str, repeats: usize) -> Result<Value,
     let mut last = None;
     let mut cache = DataCache::default();
     cache
-        .inspect(&data)
+        .inspect(data.clone())
         .map_err(|e| format!("{name}: {}: {} {}", e.title, e.detail, e.hint))?;
     for _ in 0..repeats {
+        // The job's own copy of the bytes, as the worker gets one with each message.
+        let job_data = data.clone();
         let start = Instant::now();
         let mut run = LearnRun::start_cached(
             &mut cache,
-            &data,
+            job_data,
             &Prep::default(),
             &algorithm,
             &Default::default(),

@@ -181,7 +181,7 @@ pub fn default_prep(data: &DataSpec) -> Prep {
 
 /// Reads the data and describes it for the preview.
 pub fn inspect(data: &DataSpec) -> Result<Inspection, UserError> {
-    DataCache::default().inspect(data)
+    Ok(describe(data, &load(data)?))
 }
 
 /// The data set a worker read last. The page inspects a data set when it is chosen (the
@@ -196,17 +196,19 @@ pub struct DataCache {
 }
 
 impl DataCache {
-    fn read(&mut self, data: &DataSpec) -> Result<&Loaded, UserError> {
-        if !matches!(&self.last, Some((spec, _)) if spec == data) {
+    /// The job's `data` is kept (moved, not copied) when it is read, and dropped when it is the
+    /// data set already kept: the worker holds one copy of a file's bytes, as before.
+    fn read(&mut self, data: DataSpec) -> Result<(&DataSpec, &Loaded), UserError> {
+        if !matches!(&self.last, Some((spec, _)) if *spec == data) {
             // The old data set goes before the new one is read: only one is ever held.
             self.last = None;
-            let loaded = load(data)?;
+            let loaded = load(&data)?;
             self.reads += 1;
-            self.last = Some((data.clone(), loaded));
+            self.last = Some((data, loaded));
         }
         self.last
             .as_ref()
-            .map(|(_, loaded)| loaded)
+            .map(|(spec, loaded)| (spec, loaded))
             .ok_or_else(|| UserError::internal("the data set just read is not kept"))
     }
 
@@ -216,14 +218,14 @@ impl DataCache {
     }
 
     /// [`inspect`], reading `data` only if it is not the data set read last.
-    pub fn inspect(&mut self, data: &DataSpec) -> Result<Inspection, UserError> {
-        let loaded = self.read(data)?;
+    pub fn inspect(&mut self, data: DataSpec) -> Result<Inspection, UserError> {
+        let (data, loaded) = self.read(data)?;
         Ok(describe(data, loaded))
     }
 
     /// [`prepare`], reading `data` only if it is not the data set read last.
-    pub fn prepare(&mut self, data: &DataSpec, prep: &Prep) -> Result<Prepared, UserError> {
-        let loaded = self.read(data)?;
+    pub fn prepare(&mut self, data: DataSpec, prep: &Prep) -> Result<Prepared, UserError> {
+        let (_, loaded) = self.read(data)?;
         prepare_loaded(loaded, prep)
     }
 }
@@ -288,7 +290,7 @@ pub struct Prepared {
 }
 
 pub fn prepare(data: &DataSpec, prep: &Prep) -> Result<Prepared, UserError> {
-    DataCache::default().prepare(data, prep)
+    prepare_loaded(&load(data)?, prep)
 }
 
 fn prepare_loaded(loaded: &Loaded, prep: &Prep) -> Result<Prepared, UserError> {
@@ -346,18 +348,25 @@ impl LearnRun {
         algorithm: &AlgorithmParams,
         knowledge: &KnowledgeSpec,
     ) -> Result<Self, UserError> {
-        Self::start_cached(&mut DataCache::default(), data, prep, algorithm, knowledge)
+        Self::from_prepared(prepare(data, prep)?, algorithm, knowledge)
     }
 
     /// [`LearnRun::start`], taking the data from `cache` when it is the data set read last.
     pub fn start_cached(
         cache: &mut DataCache,
-        data: &DataSpec,
+        data: DataSpec,
         prep: &Prep,
         algorithm: &AlgorithmParams,
         knowledge: &KnowledgeSpec,
     ) -> Result<Self, UserError> {
-        let prepared = cache.prepare(data, prep)?;
+        Self::from_prepared(cache.prepare(data, prep)?, algorithm, knowledge)
+    }
+
+    fn from_prepared(
+        prepared: Prepared,
+        algorithm: &AlgorithmParams,
+        knowledge: &KnowledgeSpec,
+    ) -> Result<Self, UserError> {
         prepared.dataset.check_identifiable()?;
         let knowledge = knowledge.resolve(&prepared.dataset.names)?;
         let x = prepared.dataset.to_matrix();
@@ -632,20 +641,20 @@ mod tests {
         for data in [&synthetic, &csv] {
             let reads = cache.reads();
             let prep = default_prep(data);
-            assert_eq!(cache.inspect(data).unwrap(), inspect(data).unwrap());
+            assert_eq!(cache.inspect(data.clone()).unwrap(), inspect(data).unwrap());
             let standardized = Prep {
                 standardize: true,
                 ..prep.clone()
             };
             for prep in [&prep, &standardized, &prep] {
-                let cached = cache.prepare(data, prep).unwrap();
+                let cached = cache.prepare(data.clone(), prep).unwrap();
                 let fresh = prepare(data, prep).unwrap();
                 assert_eq!(cached.dataset, fresh.dataset);
                 assert_eq!(cached.truth, fresh.truth);
             }
             let run = LearnRun::start_cached(
                 &mut cache,
-                data,
+                data.clone(),
                 &prep,
                 &AlgorithmParams::default_for("pc").unwrap(),
                 &KnowledgeSpec::default(),
@@ -659,23 +668,28 @@ mod tests {
             name: "small.csv".to_string(),
             bytes: b"a,b\n1,2\n2,1\n3,5\n4,3\n5,7\n6,4\n7,8\n8,6\n9,9\n10,2\n11,5\n".to_vec(),
         };
-        assert_eq!(cache.inspect(&changed).unwrap().names, vec!["a", "b"]);
+        assert_eq!(
+            cache.inspect(changed.clone()).unwrap().names,
+            vec!["a", "b"]
+        );
         assert_eq!(cache.reads(), 3);
         // A file that does not read is reported every time and nothing stale is kept.
         let bad = DataSpec::Csv {
             name: "bad.csv".to_string(),
             bytes: vec![],
         };
-        assert!(cache.inspect(&bad).is_err());
-        assert!(cache.prepare(&bad, &Prep::default()).is_err());
+        assert!(cache.inspect(bad.clone()).is_err());
+        assert!(cache.prepare(bad, &Prep::default()).is_err());
         assert_eq!(
             cache
-                .prepare(&changed, &Prep::default())
+                .prepare(changed, &Prep::default())
                 .unwrap()
                 .dataset
                 .n_cols(),
             2
         );
+        // The bad file was never kept, so the changed one is read again.
+        assert_eq!(cache.reads(), 4);
     }
 
     #[test]

@@ -169,7 +169,7 @@ fn cancel_current() {
 
 fn start_job(job_id: u32, job: Job) {
     match job {
-        Job::Inspect { data } => match DATA.with_borrow_mut(|cache| cache.inspect(&data)) {
+        Job::Inspect { data } => match DATA.with_borrow_mut(|cache| cache.inspect(data)) {
             Ok(inspection) => post(Event::Inspected { job_id, inspection }),
             Err(error) => post(Event::Failed { job_id, error }),
         },
@@ -182,7 +182,7 @@ fn start_job(job_id: u32, job: Job) {
         } => match (
             now_ms(),
             DATA.with_borrow_mut(|cache| {
-                LearnRun::start_cached(cache, &data, &prep, &algorithm, &knowledge)
+                LearnRun::start_cached(cache, data, &prep, &algorithm, &knowledge)
             }),
         ) {
             (started_ms, Ok(mut run)) => {

@@ -107,7 +107,8 @@ test('slow motion: PC on Sachs shows its skeleton thinning step by step', async 
   // The starting estimate, the complete graph on Sachs' 11 proteins, is on screen for its pause
   // too, even when the run starts while the worker is still warming up (a warm-up slice then
   // pending must not cut the pause short).
-  assert.equal(seen[0], 55, `edge counts seen while running: ${seen.join(' ')}`);
+  // (Samples taken before the first estimate arrives see no graph yet.)
+  assert.equal(seen.find((n) => n > 0), 55, `edge counts seen while running: ${seen.join(' ')}`);
   // The worker's own compute time leaves the pauses out.
   const compute = Number(await app.page.getAttribute('[data-testid=run-state]', 'data-compute-ms'));
   assert.ok(compute < elapsed - 800, `compute ${compute} ms of ${elapsed} ms`);
