@@ -288,21 +288,34 @@ mod tests {
         (got - want).abs() / (want.abs() * f64::EPSILON).max(f64::MIN_POSITIVE)
     }
 
+    /// The worst distance of [`exp`] from `f64::exp` over `n` uniform draws from `wide` and `n`
+    /// from (−`small`, `small`), and over `edges`.
+    fn exp_worst_ulps(seed: u64, n: usize, wide: (f64, f64), small: f64, edges: &[f64]) -> f64 {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let mut worst: f64 = 0.0;
+        for _ in 0..n {
+            let x = rng.random_range(wide.0..wide.1);
+            worst = worst.max(ulps(exp(x), x.exp()));
+            let x = rng.random_range(-small..small);
+            worst = worst.max(ulps(exp(x), x.exp()));
+        }
+        for &x in edges {
+            worst = worst.max(ulps(exp(x), x.exp()));
+        }
+        worst
+    }
+
     #[test]
     fn exp_is_within_two_ulps_of_std() {
-        let mut rng = ChaCha8Rng::seed_from_u64(1);
-        let mut worst: f64 = 0.0;
-        for _ in 0..200_000 {
-            let x = rng.random_range(-708.0..709.78);
-            worst = worst.max(ulps(exp(x), x.exp()));
-            let small = rng.random_range(-1.0..1.0);
-            worst = worst.max(ulps(exp(small), small.exp()));
-        }
-        for x in [
-            -708.0, -1e-300, 0.0, 1e-300, 0.346, -0.346, 1.0, 709.0, 709.5, 709.78,
-        ] {
-            worst = worst.max(ulps(exp(x), x.exp()));
-        }
+        let worst = exp_worst_ulps(
+            1,
+            200_000,
+            (-708.0, 709.78),
+            1.0,
+            &[
+                -708.0, -1e-300, 0.0, 1e-300, 0.346, -0.346, 1.0, 709.0, 709.5, 709.78,
+            ],
+        );
         assert!(worst <= 2.0, "{worst} ulps");
         assert_eq!(exp(0.0), 1.0);
         assert_eq!(exp(710.0), f64::INFINITY);
@@ -357,17 +370,13 @@ mod tests {
 
     #[test]
     fn exp_is_within_one_ulp_of_std_on_a_second_sample() {
-        let mut rng = ChaCha8Rng::seed_from_u64(4);
-        let mut worst: f64 = 0.0;
-        for _ in 0..400_000 {
-            let x = rng.random_range(-708.0..709.0);
-            worst = worst.max(ulps(exp(x), x.exp()));
-            let small = rng.random_range(-3.0..3.0);
-            worst = worst.max(ulps(exp(small), small.exp()));
-        }
-        for x in [-708.0, -1e-300, 0.0, 1e-300, 0.0054, -0.0054, 1.0, 709.0] {
-            worst = worst.max(ulps(exp(x), x.exp()));
-        }
+        let worst = exp_worst_ulps(
+            4,
+            400_000,
+            (-708.0, 709.0),
+            3.0,
+            &[-708.0, -1e-300, 0.0, 1e-300, 0.0054, -0.0054, 1.0, 709.0],
+        );
         assert!(worst <= 1.0, "{worst} ulps");
         assert_eq!(exp(0.0), 1.0);
         assert_eq!(exp(1.0), std::f64::consts::E);

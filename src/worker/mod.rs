@@ -437,21 +437,21 @@ fn schedule_slice_after(ms: f64) {
     }
 }
 
-/// One slice of warm-up (at most [`WARM_SLICE_MS`]); posts nothing.
+/// One slice of warm-up (at most [`WARM_SLICE_MS`]); posts `WarmedUp` after the last.
 fn warm_slice() {
-    let (more, finished) = WARMING.with_borrow_mut(|warming| {
-        let Some(warm) = warming.as_mut() else {
-            return (false, false);
-        };
-        let more = warm.step(now_ms, WARM_SLICE_MS, WARM_PER_LEARNER_MS);
+    // None when there is no warm-up (never asked for, or dropped by a job).
+    let more = WARMING.with_borrow_mut(|warming| {
+        let more = warming
+            .as_mut()?
+            .step(now_ms, WARM_SLICE_MS, WARM_PER_LEARNER_MS);
         if !more {
             *warming = None;
         }
-        (more, !more)
+        Some(more)
     });
-    if more {
-        schedule_slice();
-    } else if finished {
-        post(Event::WarmedUp);
+    match more {
+        Some(true) => schedule_slice(),
+        Some(false) => post(Event::WarmedUp),
+        None => {}
     }
 }
