@@ -96,6 +96,9 @@ struct Scratch {
     valid: Vec<u64>,
     nat: Vec<usize>,
     parents: Vec<usize>,
+    /// NA_{j,i} and T₀ (Insert) or NA_{j,i} (Delete) of the pair being searched.
+    na: Vec<usize>,
+    t0: Vec<usize>,
 }
 
 /// Statistics of a run, for tests and labels.
@@ -315,25 +318,31 @@ impl Ges {
             return 1;
         }
         let frame = Rc::clone(&self.frame);
-        let na: Vec<usize> = frame.nbrs[j]
-            .iter()
-            .copied()
-            .filter(|&k| g.is_adjacent(k, i))
-            .collect();
-        let t0: Vec<usize> = frame.nbrs[j]
-            .iter()
-            .copied()
-            .filter(|&k| !g.is_adjacent(k, i) && self.knowledge.allows(k, j))
-            .take(MAX_SUBSET_BASE)
-            .collect();
-        let pa_j = &frame.parents[j];
-        let mut work = 1;
         let Scratch {
             mut not_clique,
             mut valid,
             mut nat,
             mut parents,
+            mut na,
+            mut t0,
         } = std::mem::take(&mut self.scratch);
+        na.clear();
+        na.extend(
+            frame.nbrs[j]
+                .iter()
+                .copied()
+                .filter(|&k| g.is_adjacent(k, i)),
+        );
+        t0.clear();
+        t0.extend(
+            frame.nbrs[j]
+                .iter()
+                .copied()
+                .filter(|&k| !g.is_adjacent(k, i) && self.knowledge.allows(k, j))
+                .take(MAX_SUBSET_BASE),
+        );
+        let pa_j = &frame.parents[j];
+        let mut work = 1;
         not_clique.clear();
         valid.clear();
         for &mask in self.subsets(t0.len()).iter() {
@@ -376,6 +385,8 @@ impl Ges {
             valid,
             nat,
             parents,
+            na,
+            t0,
         };
         work
     }
@@ -390,20 +401,24 @@ impl Ges {
             return 1;
         }
         let frame = Rc::clone(&self.frame);
-        let na: Vec<usize> = frame.nbrs[j]
-            .iter()
-            .copied()
-            .filter(|&k| g.is_adjacent(k, i))
-            .take(MAX_SUBSET_BASE)
-            .collect();
-        let pa_j = &frame.parents[j];
-        let mut work = 1;
         let Scratch {
             not_clique,
             mut valid,
             nat: mut rest,
             mut parents,
+            mut na,
+            t0,
         } = std::mem::take(&mut self.scratch);
+        na.clear();
+        na.extend(
+            frame.nbrs[j]
+                .iter()
+                .copied()
+                .filter(|&k| g.is_adjacent(k, i))
+                .take(MAX_SUBSET_BASE),
+        );
+        let pa_j = &frame.parents[j];
+        let mut work = 1;
         valid.clear();
         for &mask in self.subsets(na.len()).iter() {
             rest.clear();
@@ -430,6 +445,8 @@ impl Ges {
             valid,
             nat: rest,
             parents,
+            na,
+            t0,
         };
         work
     }
