@@ -463,14 +463,19 @@ impl LearnRun {
     }
 }
 
-/// Idle-time warm-up: every learner of the catalogue in turn, on a small generated CSV read by
-/// the same reader as a user's file, restarted whenever it finishes, for a fixed time each.
-/// The worker steps it while it waits for the first real job: V8 first runs wasm in its
-/// baseline tier and optimizes a function only once it has run hot, so a short first job would
-/// otherwise run, and be timed, mostly on unoptimized code (in Chromium a first GES or PC run
-/// on 1000 × 10 took 4-8× as long as the next). Results are thrown away.
+/// Idle-time warm-up: every learner of the catalogue in turn, on a generated CSV read once by
+/// the same reader as a user's file (and prepared per run as a user's is), restarted whenever
+/// it finishes, for a fixed time each. The worker steps it while it waits for the first real
+/// job: V8 first runs wasm in its baseline tier and optimizes a function only once it has run
+/// hot, so a short first job would otherwise run, and be timed, mostly on unoptimized code (in
+/// Chromium a first GES or PC run on 1000 × 10 took 4-8× as long as the next). The data set
+/// has 20 variables on a scale-free graph, whose hubs take the searches through larger
+/// neighbourhoods: warmed on 8 variables, a first GES run on 20 still took 3–4× its steady
+/// time. Results are thrown away.
 pub struct WarmUp {
     data: DataSpec,
+    /// The warm-up's own copy of its parsed data, apart from the worker's (a user's file).
+    cache: DataCache,
     prep: Prep,
     /// Learners still to warm, the next last.
     algorithms: Vec<AlgorithmParams>,
@@ -481,9 +486,10 @@ pub struct WarmUp {
 impl WarmUp {
     pub fn new() -> Option<WarmUp> {
         let params = synthetic::SyntheticParams {
-            n_nodes: 8,
-            n_rows: 400,
+            n_nodes: 20,
+            n_rows: 1000,
             seed: 7,
+            graph: synthetic::GraphModel::ScaleFree,
             ..synthetic::SyntheticParams::default()
         };
         let generated = synthetic::generate(&params).ok()?;
@@ -499,6 +505,7 @@ impl WarmUp {
         algorithms.reverse();
         Some(WarmUp {
             data,
+            cache: DataCache::default(),
             prep,
             algorithms,
             run: None,
@@ -523,8 +530,9 @@ impl WarmUp {
             }
             let run = match &mut self.run {
                 Some(run) => run,
-                None => match LearnRun::start(
-                    &self.data,
+                None => match LearnRun::start_cached(
+                    &mut self.cache,
+                    self.data.clone(),
                     &self.prep,
                     algorithm,
                     &KnowledgeSpec::default(),

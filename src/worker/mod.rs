@@ -17,6 +17,11 @@ const SLICE_MS: f64 = 40.0;
 /// Progress events, and a learner's snapshots when it is not slowed down, are throttled to
 /// about ten a second.
 const PROGRESS_EVERY_MS: f64 = 100.0;
+/// A learner's first progress event goes out this long after its start, so a job done sooner
+/// posts only its result: the first post of a page took 1–3 ms (encoding the event, and the
+/// page's own work after the Run click competing for the two cores), more than GES computes on
+/// 10 variables.
+const FIRST_PROGRESS_MS: f64 = 20.0;
 /// Before a chain starts, its gradient is evaluated untimed for this long (a chance for the
 /// engine to optimise the hot code), then timed for this long: ~15 ms per chain, in parallel.
 const GRADIENT_WARMUP_MS: f64 = 5.0;
@@ -186,16 +191,19 @@ fn start_job(job_id: u32, job: Job) {
             }),
         ) {
             (started_ms, Ok(mut run)) => {
-                post(Event::Progress {
-                    job_id,
-                    progress: run.progress(),
-                });
                 let pace_ms = f64::from(pace_ms.min(10_000));
-                // Slowed down, the starting estimate (PC's complete graph, say) is shown for a
-                // pause too; at full speed the first snapshot goes with the first progress
-                // (a PC run of a few milliseconds then draws only its result).
+                // Slowed down, the first progress and the starting estimate (PC's complete
+                // graph, say) are shown at once, for a pause. At full speed the first slice
+                // starts now, and the first progress and snapshot follow FIRST_PROGRESS_MS
+                // later (a GES or PC run of a few milliseconds then posts only its result).
                 let mut pause_ms = 0.0;
+                let mut last_progress_ms = now_ms() - (PROGRESS_EVERY_MS - FIRST_PROGRESS_MS);
                 if pace_ms > 0.0 {
+                    post(Event::Progress {
+                        job_id,
+                        progress: run.progress(),
+                    });
+                    last_progress_ms = now_ms();
                     if let Some(snapshot) = run.fresh_snapshot() {
                         post(Event::Partial { job_id, snapshot });
                         pause_ms = pace_ms;
@@ -204,13 +212,17 @@ fn start_job(job_id: u32, job: Job) {
                 CURRENT.set(Some(Running {
                     job_id,
                     run: Run::Learn(run),
-                    last_progress_ms: now_ms(),
+                    last_progress_ms,
                     started_ms,
                     pace_ms,
                     paused_ms: pause_ms,
                     resume_at_ms: now_ms() + pause_ms,
                 }));
-                schedule_slice_after(pause_ms);
+                if pause_ms > 0.0 {
+                    schedule_slice_after(pause_ms);
+                } else {
+                    run_slice();
+                }
             }
             (_, Err(error)) => post(Event::Failed { job_id, error }),
         },
