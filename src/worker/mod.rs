@@ -30,7 +30,7 @@ const GRADIENT_MEASURE_MS: f64 = 10.0;
 /// of at most `WARM_SLICE_MS` so a job arriving meanwhile waits for one slice at most. With 25 ms
 /// a first GES run on 1000 × 20 after the warm-up still took 11-29 ms (7 ms warm); with 100 ms
 /// (0.6 s in all, then `Event::WarmedUp`) and a second's pause for V8's background compiler,
-/// 8-12 ms.
+/// 8-12 ms; with the warm-up on 20 variables rather than 8 (`jobs::WarmUp`), 4-7 ms.
 const WARM_PER_LEARNER_MS: f64 = 100.0;
 const WARM_SLICE_MS: f64 = 5.0;
 
