@@ -54,8 +54,16 @@ export class CausewayPage {
 
   async waitForPreview() { await this.page.waitForSelector('[data-testid=preview]'); }
   async errorText() {
+    // Wait for a non-empty message: a previous file's error can be on screen while the page
+    // replaces it, and reading it between removal and redraw gave ''.
+    const read = async () => (await this.page.locator('[data-testid=error]:visible').allInnerTexts()).join('\n');
     await this.page.waitForSelector('[data-testid=error]:visible');
-    return (await this.page.locator('[data-testid=error]:visible').allInnerTexts()).join('\n');
+    for (let i = 0; i < 100; i++) {
+      const text = await read();
+      if (text.trim()) return text;
+      await this.page.waitForTimeout(50);
+    }
+    return read();
   }
   async run() { await this.page.click('[data-testid=run]'); }
   async state() { return this.page.getAttribute('[data-testid=run-state]', 'data-state'); }
