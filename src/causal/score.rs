@@ -21,7 +21,8 @@ pub struct GaussianBic {
     lambda: f64,
     /// Local scores keyed by node and parent set (XGES's bitset), hashed with FxHash: with a
     /// `Vec<usize>` key and SipHash, hashing, comparing and allocating keys took about a third
-    /// of GES's time. Beyond [`MAX_NODES`] nodes the key is the sorted parent list, then the node.
+    /// of GES's time. Used for 65 to [`MAX_NODES`] nodes (`narrow_cache` below 65); beyond, the
+    /// key is the sorted parent list, then the node (`wide_cache`).
     cache: FxHashMap<(usize, NodeSet), f64>,
     /// Up to 64 nodes: one map per node keyed by the parents' 64-bit mask. Its 16-byte entries
     /// and one-word hash make a look-up about twice as fast as `cache`'s, and GES makes two
@@ -141,8 +142,8 @@ impl GaussianBic {
 /// s_jPᵀ Σ_PP⁻¹ s_Pj, the variance of `node` explained by `parents`, as ‖L⁻¹ s_Pj‖² with L the
 /// Cholesky factor of Σ_PP, in `scratch` (no allocation once it has grown: local scores are
 /// GES's inner loop, where nalgebra's allocating `cholesky().solve()` took a third of the
-/// time). None when Σ_PP is not numerically positive definite.
-fn cholesky_explained(
+/// time; XGES's score uses it too). None when Σ_PP is not numerically positive definite.
+pub(crate) fn cholesky_explained(
     s: &DMatrix<f64>,
     node: usize,
     parents: &[usize],

@@ -17,9 +17,8 @@ pub struct BicScore {
     alpha: f64,
     cov: DMatrix<f64>,
     cache: Cache,
-    /// Scratch for the Cholesky factor and the right-hand side.
-    l: Vec<f64>,
-    rhs: Vec<f64>,
+    /// Scratch for the Cholesky factor and the right-hand side, and the parents.
+    scratch: Vec<f64>,
     idx: Vec<usize>,
 }
 
@@ -38,8 +37,7 @@ impl BicScore {
             alpha,
             cov,
             cache: Cache::default(),
-            l: Vec::new(),
-            rhs: Vec::new(),
+            scratch: Vec::new(),
             idx: Vec::new(),
         }
     }
@@ -68,36 +66,12 @@ impl BicScore {
         self.idx.clear();
         self.idx.extend(parents.iter());
         let k = self.idx.len();
-        self.l.clear();
-        self.l.resize(k * k, 0.0);
-        self.rhs.clear();
-        // Cholesky of Σ_PP (row-major lower factor), then σ̂² = Σ_yy − ‖L⁻¹Σ_Py‖².
-        for i in 0..k {
-            for j in 0..=i {
-                let mut v = self.cov[(self.idx[i], self.idx[j])];
-                for m in 0..j {
-                    v -= self.l[i * k + m] * self.l[j * k + m];
-                }
-                if i == j {
-                    if v.is_nan() || v <= 0.0 {
-                        return f64::NEG_INFINITY;
-                    }
-                    self.l[i * k + i] = v.sqrt();
-                } else {
-                    self.l[i * k + j] = v / self.l[j * k + j];
-                }
-            }
-        }
-        let mut explained = 0.0;
-        for i in 0..k {
-            let mut v = self.cov[(self.idx[i], y)];
-            for m in 0..i {
-                v -= self.l[i * k + m] * self.rhs[m];
-            }
-            let z = v / self.l[i * k + i];
-            self.rhs.push(z);
-            explained += z * z;
-        }
+        // σ̂² = Σ_yy − ‖L⁻¹Σ_Py‖² with L the Cholesky factor of Σ_PP.
+        let Some(explained) =
+            crate::causal::score::cholesky_explained(&self.cov, y, &self.idx, &mut self.scratch)
+        else {
+            return f64::NEG_INFINITY;
+        };
         let sigma = self.cov[(y, y)] - explained;
         if sigma.is_nan() || sigma <= 0.0 {
             return f64::NEG_INFINITY;
