@@ -488,19 +488,27 @@ fn nll_batch(net: &Net, work: &mut Work, b: usize, grad: Option<&mut [f64]>) -> 
         for z in hid.iter_mut() {
             *z = 1.0 / (1.0 + fastmath::exp_core(-*z));
         }
-        for j in 0..d {
-            let hj = &hid[j * h..(j + 1) * h];
-            let wo = &th[lay.wo + j * h..lay.wo + (j + 1) * h];
-            let wv = &th[lay.wv + j * h..lay.wv + (j + 1) * h];
-            let mut mean = th[lay.bo + j];
-            let mut vpre = th[lay.bv + j];
-            for k in 0..h {
-                mean += hj[k] * wo[k];
-                vpre += hj[k] * wv[k];
+        // The heads' sums for all targets at once, k outer: each target's sum still runs
+        // bias, then k = 0, 1, .. in order (same bits), but the d sums are independent, where a
+        // sum per target in turn waits on one addition after another. The row's slots of
+        // g_mean and g_vpre hold the sums until they are replaced by the gradients below.
+        let means = &mut work.g_mean[r * d..(r + 1) * d];
+        let vpres = &mut work.g_vpre[r * d..(r + 1) * d];
+        means.copy_from_slice(&th[lay.bo..lay.bo + d]);
+        vpres.copy_from_slice(&th[lay.bv..lay.bv + d]);
+        let (wo, wv) = (&th[lay.wo..lay.wo + dh], &th[lay.wv..lay.wv + dh]);
+        for k in 0..h {
+            for j in 0..d {
+                means[j] += hid[j * h + k] * wo[j * h + k];
+                vpres[j] += hid[j * h + k] * wv[j * h + k];
             }
+        }
+        for (j, &xj) in xr.iter().enumerate() {
+            let mean = work.g_mean[r * d + j];
+            let vpre = work.g_vpre[r * d + j];
             let (var, dvar) = softplus(vpre);
             let keep = work.keep[r * d + j];
-            let res = xr[j] - mean;
+            let res = xj - mean;
             nll += keep * (0.5 * res * res / var + 0.5 * fastmath::ln(var) + HALF_LN_2PI);
             work.g_mean[r * d + j] = -keep * res / var * inv_b;
             work.g_vpre[r * d + j] =
@@ -510,6 +518,24 @@ fn nll_batch(net: &Net, work: &mut Work, b: usize, grad: Option<&mut [f64]>) -> 
     let Some(g) = grad else {
         return nll * inv_b;
     };
+    if h == BLOCKED_H {
+        heads_grad_blocked::<BLOCKED_H>(net, work, b, g);
+        first_layer_grad_blocked::<BLOCKED_H>(net, work, b, g);
+    } else {
+        heads_grad(net, work, b, g);
+        first_layer_grad(net, work, b, g);
+    }
+    nll * inv_b
+}
+
+/// Backward through the heads: adds the gradients of the output and variance heads and of
+/// the first layer's bias into `g`, and replaces each activation in `work.hid` by the gradient
+/// at its pre-activation. Sums over the rows in order.
+fn heads_grad(net: &Net, work: &mut Work, b: usize, g: &mut [f64]) {
+    let (d, h) = (net.d, net.h);
+    let dh = d * h;
+    let lay = net.layout();
+    let th = &net.theta;
     for r in 0..b {
         let hid = &mut work.hid[r * dh..(r + 1) * dh];
         let (g_front, g_heads) = g.split_at_mut(lay.wo);
@@ -541,12 +567,50 @@ fn nll_batch(net: &Net, work: &mut Work, b: usize, grad: Option<&mut [f64]>) -> 
             *gb += dz;
         }
     }
-    if h == BLOCKED_H {
-        first_layer_grad_blocked::<BLOCKED_H>(net, work, b, g);
-    } else {
-        first_layer_grad(net, work, b, g);
+}
+
+/// [`heads_grad`] with one target's H gradient sums of each head (and of the first layer's
+/// bias) held in registers while the rows stream past, where the plain loop loads and stores
+/// them once per row. Every sum still runs over the rows in order, so the bits are
+/// [`heads_grad`]'s.
+fn heads_grad_blocked<const H: usize>(net: &Net, work: &mut Work, b: usize, g: &mut [f64]) {
+    let d = net.d;
+    let dh = d * H;
+    let lay = net.layout();
+    let th = &net.theta;
+    let (g_front, g_heads) = g.split_at_mut(lay.wo);
+    let g_b1 = &mut g_front[lay.b1..lay.b1 + dh];
+    let (g_wo, g_rest) = g_heads.split_at_mut(dh);
+    let (g_bo, g_rest) = g_rest.split_at_mut(d);
+    let (g_wv, g_bv) = g_rest.split_at_mut(dh);
+    let block = |v: &[f64], j: usize| -> [f64; H] { v[j * H..(j + 1) * H].try_into().unwrap() };
+    for j in 0..d {
+        let (wo, wv) = (block(&th[lay.wo..], j), block(&th[lay.wv..], j));
+        let (mut s_wo, mut s_wv, mut s_b1) = (block(g_wo, j), block(g_wv, j), block(g_b1, j));
+        let (mut s_bo, mut s_bv) = (g_bo[j], g_bv[j]);
+        for r in 0..b {
+            let gm = work.g_mean[r * d + j];
+            let gv = work.g_vpre[r * d + j];
+            s_bo += gm;
+            s_bv += gv;
+            let a: &mut [f64; H] = (&mut work.hid[r * dh + j * H..r * dh + (j + 1) * H])
+                .try_into()
+                .unwrap();
+            for k in 0..H {
+                let act = a[k];
+                s_wo[k] += gm * act;
+                s_wv[k] += gv * act;
+                let dz = (gm * wo[k] + gv * wv[k]) * act * (1.0 - act);
+                a[k] = dz;
+                s_b1[k] += dz;
+            }
+        }
+        g_wo[j * H..(j + 1) * H].copy_from_slice(&s_wo);
+        g_wv[j * H..(j + 1) * H].copy_from_slice(&s_wv);
+        g_b1[j * H..(j + 1) * H].copy_from_slice(&s_b1);
+        g_bo[j] = s_bo;
+        g_bv[j] = s_bv;
     }
-    nll * inv_b
 }
 
 /// The hidden width with a register-blocked first layer (the default, `dim_hidden=10`).
@@ -1598,6 +1662,42 @@ mod tests {
         let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
         assert_eq!(bits(&g_plain), bits(&g_blocked));
         assert_ne!(g_plain[..d * d * h], vec![0.0; d * d * h][..]);
+    }
+
+    #[test]
+    fn blocked_heads_backward_gives_the_bits_of_the_plain_one() {
+        let (d, h, b) = (5, BLOCKED_H, 9);
+        let mut rng = ChaCha8Rng::seed_from_u64(8);
+        let mut net = Net::new(d, h, vec![true; d * d], &mut rng);
+        for t in &mut net.theta {
+            *t = rng.random_range(-1.0..1.0);
+        }
+        let mut fill =
+            |n: usize| -> Vec<f64> { (0..n).map(|_| rng.random_range(0.0..1.0)).collect() };
+        let work = Work {
+            x: fill(b * d),
+            keep: vec![1.0; b * d],
+            // Activations in (0, 1), head gradients of either sign.
+            hid: fill(b * d * h),
+            g_mean: fill(b * d).iter().map(|v| v - 0.5).collect(),
+            g_vpre: fill(b * d).iter().map(|v| 0.5 - v).collect(),
+        };
+        let start = fill(net.theta.len());
+        let clone = |w: &Work| Work {
+            x: w.x.clone(),
+            keep: w.keep.clone(),
+            hid: w.hid.clone(),
+            g_mean: w.g_mean.clone(),
+            g_vpre: w.g_vpre.clone(),
+        };
+        let (mut plain, mut blocked) = (clone(&work), clone(&work));
+        let (mut g_plain, mut g_blocked) = (start.clone(), start.clone());
+        heads_grad(&net, &mut plain, b, &mut g_plain);
+        heads_grad_blocked::<BLOCKED_H>(&net, &mut blocked, b, &mut g_blocked);
+        let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&plain.hid), bits(&blocked.hid));
+        assert_eq!(bits(&g_plain), bits(&g_blocked));
+        assert_ne!(g_plain, start);
     }
 
     #[test]
