@@ -878,6 +878,10 @@ mod tests {
             let mut c = vec![0.0; d * d];
             symm_matmul_rows(d, &ar, &br, &mut c);
             let expected = &a * &b;
+            assert!((DMatrix::from_row_slice(d, d, &c) - &expected).abs().max() < 1e-12);
+            // The wasm32 path, checked here too (unit tests run natively).
+            let mut c = vec![0.0; d * d];
+            crate::linalg::matmul_dense_into(d, &br, &ar, &mut c);
             assert!((DMatrix::from_row_slice(d, d, &c) - expected).abs().max() < 1e-12);
         }
     }
