@@ -98,25 +98,23 @@ pub fn matmul_dense_into(n: usize, a: &[f64], b: &[f64], c: &mut [f64]) {
     let (a, b, c) = (&a[..n * n], &b[..n * n], &mut c[..n * n]);
     let mut j0 = 0;
     while j0 + 4 <= n {
-        let mut i0 = 0;
-        while i0 + 4 <= n {
-            dense_block::<4, 4>(n, a, b, c, i0, j0);
-            i0 += 4;
-        }
-        for i in i0..n {
-            dense_block::<1, 4>(n, a, b, c, i, j0);
-        }
+        dense_columns::<4>(n, a, b, c, j0);
         j0 += 4;
     }
     for j in j0..n {
-        let mut i0 = 0;
-        while i0 + 4 <= n {
-            dense_block::<4, 1>(n, a, b, c, i0, j);
-            i0 += 4;
-        }
-        for i in i0..n {
-            dense_block::<1, 1>(n, a, b, c, i, j);
-        }
+        dense_columns::<1>(n, a, b, c, j);
+    }
+}
+
+/// Columns j0..j0 + C of [`matmul_dense_into`], in blocks of four rows and then one.
+fn dense_columns<const C: usize>(n: usize, a: &[f64], b: &[f64], c: &mut [f64], j0: usize) {
+    let mut i0 = 0;
+    while i0 + 4 <= n {
+        dense_block::<4, C>(n, a, b, c, i0, j0);
+        i0 += 4;
+    }
+    for i in i0..n {
+        dense_block::<1, C>(n, a, b, c, i, j0);
     }
 }
 
@@ -512,6 +510,18 @@ pub fn dot_lanes(a: &[f64], b: &[f64]) -> f64 {
 mod tests {
     use super::*;
 
+    /// Uniform draws in [0, 1) from a 64-bit linear congruential generator: reproducible test
+    /// matrices without a dependency.
+    fn uniform(seed: u64) -> impl FnMut() -> f64 {
+        let mut state = seed;
+        move || {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (state >> 11) as f64 / (1u64 << 53) as f64
+        }
+    }
+
     fn max_abs_diff(a: &DMatrix<f64>, b: &DMatrix<f64>) -> f64 {
         (a - b).iter().map(|v| v.abs()).fold(0.0, f64::max)
     }
@@ -573,13 +583,7 @@ mod tests {
     fn nonnegative_matrices_match_nalgebra() {
         // The nonnegative path picks degree and scaling from the norms of powers; compare it
         // with nalgebra's expm on dense, nearly nilpotent and diagonal-heavy inputs.
-        let mut state = 12345u64;
-        let mut next = || {
-            state = state
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (state >> 11) as f64 / (1u64 << 53) as f64
-        };
+        let mut next = uniform(12345);
         for n in [1, 3, 8, 20] {
             for scale in [1e-3, 0.05, 0.3, 1.0, 4.0] {
                 for nilpotent in [false, true] {
@@ -631,16 +635,13 @@ mod tests {
     fn both_products_give_the_bits_of_the_triple_loop() {
         // Sizes around the 4 × 4 blocks, entries of mixed sign and magnitude, a third zeros
         // (which the sparse product skips).
-        let mut state = 99u64;
+        let mut uniform = uniform(99);
         let mut next = || {
-            state = state
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            let u = (state >> 11) as f64 / (1u64 << 53) as f64;
+            let u = uniform();
             if u < 0.33 {
                 0.0
             } else {
-                (u - 0.6) * 10f64.powi((state % 7) as i32 - 3)
+                (u - 0.6) * 10f64.powi((uniform() * 7.0) as i32 - 3)
             }
         };
         for n in [0, 1, 2, 3, 4, 5, 7, 8, 9, 13, 20, 50] {
