@@ -334,9 +334,6 @@ struct Net {
     h: usize,
     /// Allowed inputs i → j (`DispatcherLayer.mask`), row-major d × d.
     mask: Vec<bool>,
-    /// For each input i, maximal runs [j0, j1) of allowed targets, so the first layer is a few
-    /// contiguous axpys per input whatever the mask's sparsity.
-    runs: Vec<Vec<(usize, usize)>>,
     /// For each target j, its allowed inputs i in increasing order.
     parents: Vec<Vec<usize>>,
     /// [W (d·d·h, index (i·d + j)·h + k) | b1 (d·h) | wo (d·h) | bo (d) | wv (d·h) | bv (d)].
@@ -389,24 +386,6 @@ impl Net {
         for t in &mut theta[lay.wo..lay.len] {
             *t = rng.random_range(-b_head..b_head);
         }
-        let runs = (0..d)
-            .map(|i| {
-                let mut runs = Vec::new();
-                let mut j = 0;
-                while j < d {
-                    if mask[i * d + j] {
-                        let start = j;
-                        while j < d && mask[i * d + j] {
-                            j += 1;
-                        }
-                        runs.push((start, j));
-                    } else {
-                        j += 1;
-                    }
-                }
-                runs
-            })
-            .collect();
         let parents = (0..d)
             .map(|j| (0..d).filter(|&i| mask[i * d + j]).collect())
             .collect();
@@ -414,7 +393,6 @@ impl Net {
             d,
             h,
             mask,
-            runs,
             parents,
             theta,
         }
@@ -446,9 +424,8 @@ impl Net {
 }
 
 /// The scalar type of the forward and backward passes: [`Fwd`] (f32) in training, f64 in the
-/// tests that compare with a float64 torch model and with finite differences. Only the
-/// B·d·h-sized work (first layer, sigmoid, heads) runs in it; each variable's likelihood term
-/// (softplus, log, residual: B·d of them) is computed in f64 from its inputs and rounded back.
+/// tests that compare with a float64 torch model and with finite differences. The functions
+/// are branch-free for f32, so the loops over a batch's rows vectorize.
 trait Real:
     Copy
     + PartialEq
@@ -456,20 +433,25 @@ trait Real:
     + std::ops::Add<Output = Self>
     + std::ops::Sub<Output = Self>
     + std::ops::Mul<Output = Self>
+    + std::ops::Div<Output = Self>
     + std::ops::AddAssign
     + 'static
 {
+    const ZERO: Self;
     const ONE: Self;
     /// Rounds an f64 to this type.
     fn of(x: f64) -> Self;
     fn wide(self) -> f64;
-    /// σ(z) = 1/(1 + e^(−z)), branch-free so that loops over it vectorize.
+    /// σ(z) = 1/(1 + e^(−z)).
     fn sigmoid(self) -> Self;
-    #[cfg(test)]
-    fn bits(self) -> u64;
+    /// softplus(z) with torch's `threshold=20`, and its derivative σ(z).
+    fn softplus(self) -> (Self, Self);
+    /// ln x for x > 0.
+    fn ln(self) -> Self;
 }
 
 impl Real for f64 {
+    const ZERO: f64 = 0.0;
     const ONE: f64 = 1.0;
     #[inline(always)]
     fn of(x: f64) -> f64 {
@@ -483,13 +465,24 @@ impl Real for f64 {
     fn sigmoid(self) -> f64 {
         1.0 / (1.0 + fastmath::exp_core(-self))
     }
-    #[cfg(test)]
-    fn bits(self) -> u64 {
-        self.to_bits()
+    #[inline(always)]
+    fn softplus(self) -> (f64, f64) {
+        if self > 20.0 {
+            (self, 1.0)
+        } else {
+            // One exp: σ(z) = eᶻ/(1 + eᶻ).
+            let e = fastmath::exp(self);
+            (fastmath::ln_1p(e), e / (1.0 + e))
+        }
+    }
+    #[inline(always)]
+    fn ln(self) -> f64 {
+        fastmath::ln(self)
     }
 }
 
 impl Real for f32 {
+    const ZERO: f32 = 0.0;
     const ONE: f32 = 1.0;
     #[inline(always)]
     fn of(x: f64) -> f32 {
@@ -503,303 +496,255 @@ impl Real for f32 {
     fn sigmoid(self) -> f32 {
         1.0 / (1.0 + fastmath::exp_core_f32(-self))
     }
-    #[cfg(test)]
-    fn bits(self) -> u64 {
-        self.to_bits() as u64
+    /// max(z, 0) + ln(1 + e^(−|z|)), with ln(1 + e) corrected for the rounding of 1 + e
+    /// (Goldberg 1991, Theorem 4) and e itself where 1 + e rounds to 1. Above z = 20 the
+    /// second term is below half an ulp of z, so this is z there, as torch's threshold gives.
+    #[inline(always)]
+    fn softplus(self) -> (f32, f32) {
+        let e = fastmath::exp_core_f32(-self.abs());
+        let u = 1.0 + e;
+        let du = u - 1.0;
+        let log1p = if du == 0.0 {
+            e
+        } else {
+            fastmath::ln_core_f32(u) * (e / du)
+        };
+        let sig = if self >= 0.0 { 1.0 / u } else { e / u };
+        (self.max(0.0) + log1p, sig)
+    }
+    #[inline(always)]
+    fn ln(self) -> f32 {
+        fastmath::ln_core_f32(self)
     }
 }
 
 /// The forward and backward passes' scalar in training (the reference's float32).
 type Fwd = f32;
 
-/// Reused buffers for one minibatch.
+/// A sum over a batch's rows runs as this many partial sums, rows r ≡ l (mod LANES) in lane
+/// l, then over the lanes: two 4-lane f32 registers, independent chains of additions.
+const LANES: usize = 8;
+
+/// Reused buffers for one minibatch, batch-major: each variable's (and each hidden unit's)
+/// values for the batch's rows are contiguous, so every pass is a loop over rows that
+/// vectorizes (four f32 rows per instruction in 128-bit SIMD). The rows are padded to a
+/// multiple of [`LANES`] with x = 0 and keep = 0, which makes the padding's loss and gradient
+/// exactly 0.
 struct Work<T> {
-    /// Rows of the batch, B × d.
+    /// Row capacity (a multiple of LANES): the stride between columns.
+    cap: usize,
+    /// Rows in the batch, and rounded up to LANES.
+    rows: usize,
+    padded: usize,
+    /// x[i·cap + r].
     x: Vec<T>,
-    /// 1 where the variable's likelihood counts (not intervened), B × d.
+    /// 1 where variable j's likelihood counts in row r (not intervened), keep[j·cap + r].
     keep: Vec<T>,
-    /// Hidden activations, then (backward) the gradient at the pre-activations, B × d·h.
+    /// hid[(j·h + k)·cap + r]: activations, then (backward) the gradient at the
+    /// pre-activations.
     hid: Vec<T>,
-    /// ∂NLL/∂mean and ∂NLL/∂(variance pre-activation), B × d.
+    /// Means and variance pre-activations, then ∂NLL/∂mean and ∂NLL/∂(variance
+    /// pre-activation), [j·cap + r].
     g_mean: Vec<T>,
     g_vpre: Vec<T>,
+    /// One variable's likelihood terms for the batch's rows, summed once complete.
+    term: Vec<T>,
 }
 
-/// softplus with torch's default `threshold=20` (linear above it), and its derivative. Like
-/// every transcendental function of the training loop it uses [`fastmath`], so a run gives the
-/// same bits natively and in the browser.
-fn softplus(z: f64) -> (f64, f64) {
-    if z > 20.0 {
-        (z, 1.0)
-    } else {
-        // One exp: σ(z) = eᶻ/(1 + eᶻ).
-        let e = fastmath::exp(z);
-        (fastmath::ln_1p(e), e / (1.0 + e))
+impl<T: Real> Work<T> {
+    fn new(d: usize, h: usize, max_rows: usize) -> Work<T> {
+        let cap = max_rows.div_ceil(LANES) * LANES;
+        Work {
+            cap,
+            rows: 0,
+            padded: 0,
+            x: vec![T::ZERO; d * cap],
+            keep: vec![T::ZERO; d * cap],
+            hid: vec![T::ZERO; d * h * cap],
+            g_mean: vec![T::ZERO; d * cap],
+            g_vpre: vec![T::ZERO; d * cap],
+            term: vec![T::ZERO; cap],
+        }
+    }
+
+    /// Starts a batch of `rows` rows: the padding rows get x = 0 and keep = 0.
+    fn start(&mut self, rows: usize) {
+        assert!(rows <= self.cap);
+        self.rows = rows;
+        self.padded = rows.div_ceil(LANES) * LANES;
+        let d = self.x.len() / self.cap;
+        for j in 0..d {
+            for r in rows..self.padded {
+                self.x[j * self.cap + r] = T::ZERO;
+                self.keep[j * self.cap + r] = T::ZERO;
+            }
+        }
+    }
+
+    /// Sets row `r` of the batch from a row of data and its keep flags.
+    fn set_row(&mut self, r: usize, x: &[T], keep: &[T]) {
+        for (j, (&xj, &kj)) in x.iter().zip(keep).enumerate() {
+            self.x[j * self.cap + r] = xj;
+            self.keep[j * self.cap + r] = kj;
+        }
     }
 }
 
 const HALF_LN_2PI: f64 = 0.918_938_533_204_672_8;
 
+/// Σ of the lanes of `acc`, in order.
+#[inline(always)]
+fn lane_sum<T: Real>(acc: [T; LANES]) -> T {
+    let mut s = acc[0];
+    for &a in &acc[1..] {
+        s += a;
+    }
+    s
+}
+
+/// Σ_r a_r b_r over rows a multiple of LANES long, lane by lane, then over the lanes.
+#[inline(always)]
+fn dot<T: Real>(a: &[T], b: &[T]) -> T {
+    let mut acc = [T::ZERO; LANES];
+    for (u, v) in a.chunks_exact(LANES).zip(b.chunks_exact(LANES)) {
+        for l in 0..LANES {
+            acc[l] += u[l] * v[l];
+        }
+    }
+    lane_sum(acc)
+}
+
+/// Σ_r a_r over rows a multiple of LANES long, lane by lane, then over the lanes.
+#[inline(always)]
+fn sum<T: Real>(a: &[T]) -> T {
+    let mut acc = [T::ZERO; LANES];
+    for u in a.chunks_exact(LANES) {
+        for l in 0..LANES {
+            acc[l] += u[l];
+        }
+    }
+    lane_sum(acc)
+}
+
 /// The Gaussian NLL of the batch in `work` divided by the batch size
 /// (`reconstruction_loss`) for parameters `th` (the model's, rounded to `T`), and, when `grad`
-/// is given, its gradient added into it.
-fn nll_batch<T: Real>(
-    net: &Net,
-    th: &[T],
-    work: &mut Work<T>,
-    b: usize,
-    grad: Option<&mut [T]>,
-) -> f64 {
+/// is given, its gradient added into it. Every sum over rows is taken lane by lane (rows
+/// r ≡ l mod LANES in order), then over the lanes: the same order natively and in wasm.
+fn nll_batch<T: Real>(net: &Net, th: &[T], work: &mut Work<T>, grad: Option<&mut [T]>) -> f64 {
     let (d, h) = (net.d, net.h);
-    let dh = d * h;
     let lay = net.layout();
-    let inv_b = 1.0 / b as f64;
+    let (cap, b, nb) = (work.cap, work.rows, work.padded);
+    let inv_b = T::of(1.0 / b as f64);
+    let half = T::of(0.5);
+    let c = T::of(HALF_LN_2PI);
     let mut nll = 0.0;
-    if h == BLOCKED_H {
-        first_layer_blocked::<T, BLOCKED_H>(net, th, work, b);
-    } else {
-        first_layer(net, th, work, b);
-    }
-    for r in 0..b {
-        let hid = &mut work.hid[r * dh..(r + 1) * dh];
-        let xr = &work.x[r * d..(r + 1) * d];
-        for z in hid.iter_mut() {
-            *z = z.sigmoid();
-        }
-        // The heads' sums for all targets at once, k outer: each target's sum still runs
-        // bias, then k = 0, 1, .. in order (same bits), but the d sums are independent, where a
-        // sum per target in turn waits on one addition after another. The row's slots of
-        // g_mean and g_vpre hold the sums until they are replaced by the gradients below.
-        let means = &mut work.g_mean[r * d..(r + 1) * d];
-        let vpres = &mut work.g_vpre[r * d..(r + 1) * d];
-        means.copy_from_slice(&th[lay.bo..lay.bo + d]);
-        vpres.copy_from_slice(&th[lay.bv..lay.bv + d]);
-        let (wo, wv) = (&th[lay.wo..lay.wo + dh], &th[lay.wv..lay.wv + dh]);
+    for j in 0..d {
+        // Hidden units: b1 + Σ_i x_i W[i, j, k] (inputs in increasing order), then σ.
         for k in 0..h {
-            for j in 0..d {
-                means[j] += hid[j * h + k] * wo[j * h + k];
-                vpres[j] += hid[j * h + k] * wv[j * h + k];
+            let col = (j * h + k) * cap;
+            let z = &mut work.hid[col..col + nb];
+            z.fill(th[lay.b1 + j * h + k]);
+            for &i in &net.parents[j] {
+                let w = th[(i * d + j) * h + k];
+                for (zr, &xr) in z.iter_mut().zip(&work.x[i * cap..i * cap + nb]) {
+                    *zr += w * xr;
+                }
+            }
+            for zr in z.iter_mut() {
+                *zr = zr.sigmoid();
             }
         }
-        for (j, &xj) in xr.iter().enumerate() {
-            let mean = work.g_mean[r * d + j].wide();
-            let vpre = work.g_vpre[r * d + j].wide();
-            let (var, dvar) = softplus(vpre);
-            let keep = work.keep[r * d + j].wide();
-            let res = xj.wide() - mean;
-            nll += keep * (0.5 * res * res / var + 0.5 * fastmath::ln(var) + HALF_LN_2PI);
-            work.g_mean[r * d + j] = T::of(-keep * res / var * inv_b);
-            work.g_vpre[r * d + j] =
-                T::of(keep * (0.5 / var - 0.5 * res * res / (var * var)) * dvar * inv_b);
+        // The heads, then each row's likelihood term and its gradients.
+        let (mean, vpre) = (
+            &mut work.g_mean[j * cap..j * cap + nb],
+            &mut work.g_vpre[j * cap..j * cap + nb],
+        );
+        mean.fill(th[lay.bo + j]);
+        vpre.fill(th[lay.bv + j]);
+        for k in 0..h {
+            let (wo, wv) = (th[lay.wo + j * h + k], th[lay.wv + j * h + k]);
+            let col = (j * h + k) * cap;
+            for ((m, v), &a) in mean
+                .iter_mut()
+                .zip(vpre.iter_mut())
+                .zip(&work.hid[col..col + nb])
+            {
+                *m += wo * a;
+                *v += wv * a;
+            }
         }
+        let (xj, keep) = (
+            &work.x[j * cap..j * cap + nb],
+            &work.keep[j * cap..j * cap + nb],
+        );
+        let term = &mut work.term[..nb];
+        for ((((m, v), t), &x), &kr) in mean
+            .iter_mut()
+            .zip(vpre.iter_mut())
+            .zip(term.iter_mut())
+            .zip(xj)
+            .zip(keep)
+        {
+            let (var, dvar) = v.softplus();
+            let res = x - *m;
+            let inv_var = T::ONE / var;
+            let q = res * res * inv_var;
+            *t = kr * (half * q + half * var.ln() + c);
+            *m = T::ZERO - kr * res * inv_var * inv_b;
+            *v = kr * (half * inv_var - half * q * inv_var) * dvar * inv_b;
+        }
+        nll += sum(term).wide();
     }
+    let nll = nll / b as f64;
     let Some(g) = grad else {
-        return nll * inv_b;
+        return nll;
     };
-    if h == BLOCKED_H {
-        heads_grad_blocked::<T, BLOCKED_H>(net, th, work, b, g);
-        first_layer_grad_blocked::<T, BLOCKED_H>(net, work, b, g);
-    } else {
-        heads_grad(net, th, work, b, g);
-        first_layer_grad(net, work, b, g);
-    }
-    nll * inv_b
+    heads_grad(net, th, work, g);
+    first_layer_grad(net, work, g);
+    nll
 }
 
 /// Backward through the heads: adds the gradients of the output and variance heads and of
 /// the first layer's bias into `g`, and replaces each activation in `work.hid` by the gradient
-/// at its pre-activation. Sums over the rows in order.
-fn heads_grad<T: Real>(net: &Net, th: &[T], work: &mut Work<T>, b: usize, g: &mut [T]) {
+/// at its pre-activation.
+fn heads_grad<T: Real>(net: &Net, th: &[T], work: &mut Work<T>, g: &mut [T]) {
     let (d, h) = (net.d, net.h);
-    let dh = d * h;
     let lay = net.layout();
-    for r in 0..b {
-        let hid = &mut work.hid[r * dh..(r + 1) * dh];
-        let (g_front, g_heads) = g.split_at_mut(lay.wo);
-        let (g_wo, g_rest) = g_heads.split_at_mut(d * h);
-        let (g_bo, g_rest) = g_rest.split_at_mut(d);
-        let (g_wv, g_bv) = g_rest.split_at_mut(d * h);
-        let _ = g_front;
-        for j in 0..d {
-            let gm = work.g_mean[r * d + j];
-            let gv = work.g_vpre[r * d + j];
-            g_bo[j] += gm;
-            g_bv[j] += gv;
-            let span = j * h..(j + 1) * h;
-            for ((((a, gwo), gwv), &wo), &wv) in hid[span.clone()]
-                .iter_mut()
-                .zip(&mut g_wo[span.clone()])
-                .zip(&mut g_wv[span.clone()])
-                .zip(&th[lay.wo + j * h..lay.wo + (j + 1) * h])
-                .zip(&th[lay.wv + j * h..lay.wv + (j + 1) * h])
-            {
-                let act = *a;
-                *gwo += gm * act;
-                *gwv += gv * act;
-                // σ' = σ(1 − σ); the activation is replaced by the pre-activation gradient.
-                *a = (gm * wo + gv * wv) * act * (T::ONE - act);
-            }
-        }
-        for (gb, &dz) in g[lay.b1..lay.b1 + dh].iter_mut().zip(hid.iter()) {
-            *gb += dz;
-        }
-    }
-}
-
-/// [`heads_grad`] with one target's H gradient sums of each head (and of the first layer's
-/// bias) held in registers while the rows stream past, where the plain loop loads and stores
-/// them once per row. Every sum still runs over the rows in order, so the bits are
-/// [`heads_grad`]'s.
-fn heads_grad_blocked<T: Real, const H: usize>(
-    net: &Net,
-    th: &[T],
-    work: &mut Work<T>,
-    b: usize,
-    g: &mut [T],
-) {
-    let d = net.d;
-    let dh = d * H;
-    let lay = net.layout();
-    let (g_front, g_heads) = g.split_at_mut(lay.wo);
-    let g_b1 = &mut g_front[lay.b1..lay.b1 + dh];
-    let (g_wo, g_rest) = g_heads.split_at_mut(dh);
-    let (g_bo, g_rest) = g_rest.split_at_mut(d);
-    let (g_wv, g_bv) = g_rest.split_at_mut(dh);
-    let block = |v: &[T], j: usize| -> [T; H] { v[j * H..(j + 1) * H].try_into().unwrap() };
+    let (cap, nb) = (work.cap, work.padded);
     for j in 0..d {
-        let (wo, wv) = (block(&th[lay.wo..], j), block(&th[lay.wv..], j));
-        let (mut s_wo, mut s_wv, mut s_b1) = (block(g_wo, j), block(g_wv, j), block(g_b1, j));
-        let (mut s_bo, mut s_bv) = (g_bo[j], g_bv[j]);
-        for r in 0..b {
-            let gm = work.g_mean[r * d + j];
-            let gv = work.g_vpre[r * d + j];
-            s_bo += gm;
-            s_bv += gv;
-            let a: &mut [T; H] = (&mut work.hid[r * dh + j * H..r * dh + (j + 1) * H])
-                .try_into()
-                .unwrap();
-            for k in 0..H {
-                let act = a[k];
-                s_wo[k] += gm * act;
-                s_wv[k] += gv * act;
-                let dz = (gm * wo[k] + gv * wv[k]) * act * (T::ONE - act);
-                a[k] = dz;
-                s_b1[k] += dz;
+        let (gm, gv) = (
+            &work.g_mean[j * cap..j * cap + nb],
+            &work.g_vpre[j * cap..j * cap + nb],
+        );
+        g[lay.bo + j] += sum(gm);
+        g[lay.bv + j] += sum(gv);
+        for k in 0..h {
+            let (wo, wv) = (th[lay.wo + j * h + k], th[lay.wv + j * h + k]);
+            let col = (j * h + k) * cap;
+            let a = &mut work.hid[col..col + nb];
+            g[lay.wo + j * h + k] += dot(gm, a);
+            g[lay.wv + j * h + k] += dot(gv, a);
+            // σ' = σ(1 − σ); the activation is replaced by the pre-activation gradient.
+            for ((a, &gm), &gv) in a.iter_mut().zip(gm).zip(gv) {
+                *a = (gm * wo + gv * wv) * *a * (T::ONE - *a);
             }
+            g[lay.b1 + j * h + k] += sum(a);
         }
-        g_wo[j * H..(j + 1) * H].copy_from_slice(&s_wo);
-        g_wv[j * H..(j + 1) * H].copy_from_slice(&s_wv);
-        g_b1[j * H..(j + 1) * H].copy_from_slice(&s_b1);
-        g_bo[j] = s_bo;
-        g_bv[j] = s_bv;
     }
 }
 
-/// The hidden width with a register-blocked first layer (the default, `dim_hidden=10`).
-const BLOCKED_H: usize = 10;
-
-/// The first layer's pre-activations b1[j] + Σ_i x_i W[i, j, :] of every row of the batch into
-/// `work.hid`, one row at a time, inputs i in increasing order.
-fn first_layer<T: Real>(net: &Net, th: &[T], work: &mut Work<T>, b: usize) {
+/// Adds Σ_r x_ri ∂z_rjk to the first layer's weight gradient, with `work.hid` holding the
+/// pre-activation gradients ∂z.
+fn first_layer_grad<T: Real>(net: &Net, work: &Work<T>, g: &mut [T]) {
     let (d, h) = (net.d, net.h);
-    let dh = d * h;
-    let lay = net.layout();
-    for r in 0..b {
-        let hid = &mut work.hid[r * dh..(r + 1) * dh];
-        hid.copy_from_slice(&th[lay.b1..lay.b1 + dh]);
-        let xr = &work.x[r * d..(r + 1) * d];
-        for (i, &xi) in xr.iter().enumerate() {
-            for &(j0, j1) in &net.runs[i] {
-                let w = &th[(i * d + j0) * h..(i * d + j1) * h];
-                for (z, &wv) in hid[j0 * h..j1 * h].iter_mut().zip(w) {
-                    *z += xi * wv;
-                }
-            }
-        }
-    }
-}
-
-/// [`first_layer`] with each target's H units of two rows held in registers while its inputs
-/// stream past, so a weight is loaded once per two rows rather than loaded and stored with
-/// its sum once per row. Every sum is taken in the same order (b1, then i increasing), so the
-/// bits are [`first_layer`]'s. Hand-written rather than a GEMM crate's: matrixmultiply fuses
-/// multiply-adds natively but cannot in wasm, and SDCD must give the same graph in both.
-fn first_layer_blocked<T: Real, const H: usize>(net: &Net, th: &[T], work: &mut Work<T>, b: usize) {
-    let d = net.d;
-    let dh = d * H;
-    let lay = net.layout();
-    let weight = |i: usize, j: usize| -> &[T; H] {
-        th[(i * d + j) * H..(i * d + j + 1) * H].try_into().unwrap()
-    };
-    for r in (0..b).step_by(2) {
-        // A lone last row is paired with itself (its sums are simply taken twice).
-        let r1 = if r + 1 < b { r + 1 } else { r };
-        let (x0, x1) = (&work.x[r * d..(r + 1) * d], &work.x[r1 * d..(r1 + 1) * d]);
-        for j in 0..d {
-            let bias: &[T; H] = th[lay.b1 + j * H..lay.b1 + (j + 1) * H].try_into().unwrap();
-            let (mut a0, mut a1) = (*bias, *bias);
-            for &i in &net.parents[j] {
-                let (w, u0, u1) = (weight(i, j), x0[i], x1[i]);
-                for k in 0..H {
-                    a0[k] += u0 * w[k];
-                    a1[k] += u1 * w[k];
-                }
-            }
-            work.hid[r1 * dh + j * H..r1 * dh + (j + 1) * H].copy_from_slice(&a1);
-            work.hid[r * dh + j * H..r * dh + (j + 1) * H].copy_from_slice(&a0);
-        }
-    }
-}
-
-/// Adds Σ_r x_ri ∂z_rj (rows in order) to the first layer's weight gradient, with `work.hid`
-/// holding the pre-activation gradients ∂z.
-fn first_layer_grad<T: Real>(net: &Net, work: &Work<T>, b: usize, g: &mut [T]) {
-    let (d, h) = (net.d, net.h);
-    let dh = d * h;
-    for r in 0..b {
-        let hid = &work.hid[r * dh..(r + 1) * dh];
-        let xr = &work.x[r * d..(r + 1) * d];
-        for (i, &xi) in xr.iter().enumerate() {
-            for &(j0, j1) in &net.runs[i] {
-                let gw = &mut g[(i * d + j0) * h..(i * d + j1) * h];
-                for (gwv, &dz) in gw.iter_mut().zip(&hid[j0 * h..j1 * h]) {
-                    *gwv += xi * dz;
-                }
-            }
-        }
-    }
-}
-
-/// [`first_layer_grad`] with the gradients of two inputs into one target held in registers
-/// while the rows stream past (each ∂z loaded once per two inputs); the rows are summed in
-/// the same order, so the bits are [`first_layer_grad`]'s.
-fn first_layer_grad_blocked<T: Real, const H: usize>(
-    net: &Net,
-    work: &Work<T>,
-    b: usize,
-    g: &mut [T],
-) {
-    let d = net.d;
-    let dh = d * H;
-    let at = |i: usize, j: usize| (i * d + j) * H;
+    let (cap, nb) = (work.cap, work.padded);
     for j in 0..d {
-        for pair in net.parents[j].chunks(2) {
-            // A lone last input is paired with itself (its sums are simply taken twice).
-            let (i0, i1) = (pair[0], pair[pair.len() - 1]);
-            let mut a0: [T; H] = g[at(i0, j)..at(i0, j) + H].try_into().unwrap();
-            let mut a1: [T; H] = g[at(i1, j)..at(i1, j) + H].try_into().unwrap();
-            for r in 0..b {
-                let dz: &[T; H] = work.hid[r * dh + j * H..r * dh + (j + 1) * H]
-                    .try_into()
-                    .unwrap();
-                let (u0, u1) = (work.x[r * d + i0], work.x[r * d + i1]);
-                for k in 0..H {
-                    a0[k] += u0 * dz[k];
-                    a1[k] += u1 * dz[k];
-                }
+        for &i in &net.parents[j] {
+            let xi = &work.x[i * cap..i * cap + nb];
+            for k in 0..h {
+                let col = (j * h + k) * cap;
+                g[(i * d + j) * h + k] += dot(xi, &work.hid[col..col + nb]);
             }
-            g[at(i1, j)..at(i1, j) + H].copy_from_slice(&a1);
-            g[at(i0, j)..at(i0, j) + H].copy_from_slice(&a0);
         }
     }
 }
@@ -1174,13 +1119,7 @@ impl Sdcd {
             grad: vec![0.0; len],
             theta_fwd: vec![0.0; len],
             grad_fwd: vec![0.0; len],
-            work: Work {
-                x: vec![0.0; b * d],
-                keep: vec![0.0; b * d],
-                hid: vec![0.0; b * d * h],
-                g_mean: vec![0.0; b * d],
-                g_vpre: vec![0.0; b * d],
-            },
+            work: Work::new(d, h, b),
             adj: vec![0.0; d * d],
             power: None,
             net,
@@ -1226,18 +1165,21 @@ impl Sdcd {
     }
 
     /// Loads rows `rows` into the batch buffers.
-    fn load(&mut self, rows_from: usize, rows_to: usize, val: bool) -> usize {
+    fn load(&mut self, rows_from: usize, rows_to: usize, val: bool) {
         let d = self.d;
         let rows = if val {
             &self.val_rows[rows_from..rows_to]
         } else {
             &self.train_rows[rows_from..rows_to]
         };
+        self.work.start(rows.len());
         for (b, &r) in rows.iter().enumerate() {
-            self.work.x[b * d..(b + 1) * d].copy_from_slice(&self.x[r * d..(r + 1) * d]);
-            self.work.keep[b * d..(b + 1) * d].copy_from_slice(&self.keep[r * d..(r + 1) * d]);
+            self.work.set_row(
+                b,
+                &self.x[r * d..(r + 1) * d],
+                &self.keep[r * d..(r + 1) * d],
+            );
         }
-        rows.len()
     }
 
     /// Rounds the model's parameters into `theta_fwd` for the next passes.
@@ -1252,14 +1194,13 @@ impl Sdcd {
         let bs = self.params.batch_size;
         let from = self.batch * bs;
         let to = (from + bs).min(self.train_rows.len());
-        let b = self.load(from, to, false);
+        self.load(from, to, false);
         self.round_theta();
         self.grad_fwd.iter_mut().for_each(|g| *g = 0.0);
         let nll = nll_batch(
             &self.net,
             &self.theta_fwd,
             &mut self.work,
-            b,
             Some(&mut self.grad_fwd),
         );
         for (g, &gf) in self.grad.iter_mut().zip(&self.grad_fwd) {
@@ -1300,8 +1241,8 @@ impl Sdcd {
         self.round_theta();
         while from < n_val {
             let to = (from + bs).min(n_val);
-            let b = self.load(from, to, true);
-            total += nll_batch(&self.net, &self.theta_fwd, &mut self.work, b, None);
+            self.load(from, to, true);
+            total += nll_batch(&self.net, &self.theta_fwd, &mut self.work, None);
             from = to;
         }
         total
@@ -1630,15 +1571,19 @@ mod tests {
         let x = get("x");
         let b = x.len() / d;
         let round = |v: &[f64]| v.iter().map(|&x| T::of(x)).collect::<Vec<T>>();
-        let mut work = Work {
-            x: round(x),
-            keep: round(get("keep")),
-            hid: round(&vec![0.0; b * d * h]),
-            g_mean: round(&vec![0.0; b * d]),
-            g_vpre: round(&vec![0.0; b * d]),
-        };
+        // Seven rows: one padding row in the passes.
+        assert_eq!(b % LANES, 7);
+        let mut work = Work::new(d, h, b);
+        work.start(b);
+        for r in 0..b {
+            work.set_row(
+                r,
+                &round(&x[r * d..(r + 1) * d]),
+                &round(&get("keep")[r * d..(r + 1) * d]),
+            );
+        }
         let mut grad_t = round(&vec![0.0; lay.len]);
-        let nll = nll_batch(&net, &round(&net.theta), &mut work, b, Some(&mut grad_t));
+        let nll = nll_batch(&net, &round(&net.theta), &mut work, Some(&mut grad_t));
         let mut grad: Vec<f64> = grad_t.iter().map(|g| g.wide()).collect();
         // f64 passes must agree with torch's float64 to rounding; f32 ones (training's) to
         // f32's precision: sums of a few dozen terms of size 1, each off by 2⁻²⁴ relative.
@@ -1708,16 +1653,25 @@ mod tests {
         let x: Vec<f64> = (0..b * d).map(|_| rng.random_range(-2.0..2.0)).collect();
         let mut keep = vec![1.0; b * d];
         keep[4] = 0.0;
-        let mut work = Work {
-            x,
-            keep,
-            hid: vec![0.0; b * d * h],
-            g_mean: vec![0.0; b * d],
-            g_vpre: vec![0.0; b * d],
+        let load = |max_rows: usize| {
+            let mut work = Work::new(d, h, max_rows);
+            work.start(b);
+            for r in 0..b {
+                work.set_row(r, &x[r * d..(r + 1) * d], &keep[r * d..(r + 1) * d]);
+            }
+            work
         };
+        // The buffers' capacity (the stride between columns) changes nothing.
+        let (mut work, mut wide) = (load(b), load(40));
+        let mut g_wide = vec![0.0; net.theta.len()];
+        let mut g_narrow = vec![0.0; net.theta.len()];
+        let l_narrow = nll_batch(&net, &net.theta, &mut work, Some(&mut g_narrow));
+        let l_wide = nll_batch(&net, &net.theta, &mut wide, Some(&mut g_wide));
+        assert_eq!(l_narrow.to_bits(), l_wide.to_bits());
+        assert_eq!(g_narrow, g_wide);
         let (u, v, c) = (vec![0.3, 0.5, 0.8], vec![0.6, 0.2, 0.7], 1.3);
         let mut total = |net: &Net, grad: &mut [f64]| {
-            let nll = nll_batch(net, &net.theta, &mut work, b, Some(grad));
+            let nll = nll_batch(net, &net.theta, &mut work, Some(grad));
             let mut adj = vec![0.0; d * d];
             net.adjacency_into(&mut adj);
             nll + add_penalties(net, 0.01, 0.02, 0.7, Some((&u, &v, c)), &adj, grad)
@@ -1746,101 +1700,29 @@ mod tests {
     }
 
     #[test]
-    fn blocked_first_layer_gives_the_bits_of_the_plain_one() {
-        blocked_first_layer_bits::<f64>();
-        blocked_first_layer_bits::<f32>();
-    }
-
-    fn blocked_first_layer_bits<T: Real>() {
-        // h = 10 takes the register-blocked paths; an odd batch covers the lone last row and
-        // a target with an odd number of inputs the lone last input.
-        let (d, h, b) = (6, BLOCKED_H, 7);
-        let mut rng = ChaCha8Rng::seed_from_u64(4);
-        let mask: Vec<bool> = (0..d * d)
-            .map(|ij| ij / d != ij % d && rng.random_range(0.0..1.0) < 0.6)
-            .collect();
-        let mut net = Net::new(d, h, mask.clone(), &mut rng);
-        for (ij, &m) in mask.iter().enumerate() {
-            if m {
-                for k in 0..h {
-                    net.theta[ij * h + k] = rng.random_range(-1.0..1.0);
-                }
+    fn single_precision_softplus_and_sigmoid_follow_torch() {
+        // Against the f64 versions (torch's formulas, threshold 20) from z = −87, where
+        // e^z nears f32's smallest normal, to 100: within a few f32 ulps, and exactly z above
+        // 20. Below −87 the exponential is clamped, so the variance stays at least e^−87.
+        let ulps = |got: f32, want: f64| {
+            let ulp = (want as f32).abs() as f64 * f32::EPSILON as f64;
+            (got as f64 - want).abs() / ulp
+        };
+        let mut worst: f64 = 0.0;
+        for i in 0..=37_400 {
+            let z = -87.0 + i as f64 * 0.005;
+            let (sp, sig) = (z as f32).softplus();
+            let (want_sp, want_sig) = (z as f32 as f64).softplus();
+            worst = worst.max(ulps(sp, want_sp)).max(ulps(sig, want_sig));
+            if z > 20.0 {
+                assert_eq!(sp, z as f32);
             }
         }
-        let mut x: Vec<T> = (0..b * d)
-            .map(|_| T::of(rng.random_range(-2.0..2.0)))
-            .collect();
-        x[3] = T::of(0.0);
-        let fresh = |x: &[T]| Work {
-            x: x.to_vec(),
-            keep: vec![T::ONE; b * d],
-            hid: vec![T::of(0.0); b * d * h],
-            g_mean: vec![T::of(0.0); b * d],
-            g_vpre: vec![T::of(0.0); b * d],
-        };
-        let th: Vec<T> = net.theta.iter().map(|&t| T::of(t)).collect();
-        let (mut plain, mut blocked) = (fresh(&x), fresh(&x));
-        first_layer(&net, &th, &mut plain, b);
-        first_layer_blocked::<T, BLOCKED_H>(&net, &th, &mut blocked, b);
-        let bits = |v: &[T]| v.iter().map(|x| x.bits()).collect::<Vec<_>>();
-        assert_eq!(bits(&plain.hid), bits(&blocked.hid));
-        // Pre-activation gradients: any values will do.
-        let dz: Vec<T> = (0..b * d * h)
-            .map(|_| T::of(rng.random_range(-1.0..1.0)))
-            .collect();
-        plain.hid.copy_from_slice(&dz);
-        blocked.hid.copy_from_slice(&dz);
-        let start: Vec<T> = (0..net.theta.len())
-            .map(|_| T::of(rng.random_range(-1.0..1.0)))
-            .collect();
-        let (mut g_plain, mut g_blocked) = (start.clone(), start.clone());
-        first_layer_grad(&net, &plain, b, &mut g_plain);
-        first_layer_grad_blocked::<T, BLOCKED_H>(&net, &blocked, b, &mut g_blocked);
-        assert_eq!(bits(&g_plain), bits(&g_blocked));
-        assert_ne!(bits(&g_plain[..d * d * h]), bits(&start[..d * d * h]));
-    }
-
-    #[test]
-    fn blocked_heads_backward_gives_the_bits_of_the_plain_one() {
-        blocked_heads_backward_bits::<f64>();
-        blocked_heads_backward_bits::<f32>();
-    }
-
-    fn blocked_heads_backward_bits<T: Real>() {
-        let (d, h, b) = (5, BLOCKED_H, 9);
-        let mut rng = ChaCha8Rng::seed_from_u64(8);
-        let mut net = Net::new(d, h, vec![true; d * d], &mut rng);
-        for t in &mut net.theta {
-            *t = rng.random_range(-1.0..1.0);
+        assert!(worst <= 6.0, "worst {worst} ulps");
+        for z in [-88.0f32, -100.0, -1e4] {
+            let (sp, sig) = z.softplus();
+            assert!(sp >= 1.6e-38 && sp < 1.7e-38 && sig == sp, "{z}: {sp} {sig}");
         }
-        let th: Vec<T> = net.theta.iter().map(|&t| T::of(t)).collect();
-        let mut fill =
-            |n: usize| -> Vec<f64> { (0..n).map(|_| rng.random_range(0.0..1.0)).collect() };
-        let round = |v: Vec<f64>| v.into_iter().map(T::of).collect::<Vec<T>>();
-        let work = Work {
-            x: round(fill(b * d)),
-            keep: vec![T::ONE; b * d],
-            // Activations in (0, 1), head gradients of either sign.
-            hid: round(fill(b * d * h)),
-            g_mean: round(fill(b * d).iter().map(|v| v - 0.5).collect()),
-            g_vpre: round(fill(b * d).iter().map(|v| 0.5 - v).collect()),
-        };
-        let start = round(fill(net.theta.len()));
-        let clone = |w: &Work<T>| Work {
-            x: w.x.clone(),
-            keep: w.keep.clone(),
-            hid: w.hid.clone(),
-            g_mean: w.g_mean.clone(),
-            g_vpre: w.g_vpre.clone(),
-        };
-        let (mut plain, mut blocked) = (clone(&work), clone(&work));
-        let (mut g_plain, mut g_blocked) = (start.clone(), start.clone());
-        heads_grad(&net, &th, &mut plain, b, &mut g_plain);
-        heads_grad_blocked::<T, BLOCKED_H>(&net, &th, &mut blocked, b, &mut g_blocked);
-        let bits = |v: &[T]| v.iter().map(|x| x.bits()).collect::<Vec<_>>();
-        assert_eq!(bits(&plain.hid), bits(&blocked.hid));
-        assert_eq!(bits(&g_plain), bits(&g_blocked));
-        assert_ne!(bits(&g_plain), bits(&start));
     }
 
     #[test]
