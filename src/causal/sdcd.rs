@@ -1790,7 +1790,7 @@ mod tests {
         for z in [-88.0f32, -100.0, -1e4] {
             let (sp, sig) = z.softplus();
             assert!(
-                sp >= 1.6e-38 && sp < 1.7e-38 && sig == sp,
+                (1.6e-38..1.7e-38).contains(&sp) && sig == sp,
                 "{z}: {sp} {sig}"
             );
         }
