@@ -336,6 +336,10 @@ struct Net {
     mask: Vec<bool>,
     /// For each target j, its allowed inputs i in increasing order.
     parents: Vec<Vec<usize>>,
+    /// The ranges of `theta` that train: the allowed first-layer weights (in maximal runs)
+    /// and everything from b1 on. The rest (masked weights) is 0 with a zero gradient, and
+    /// Adam leaves it at 0, so the per-parameter loops skip it.
+    active: Vec<(usize, usize)>,
     /// [W (d·d·h, index (i·d + j)·h + k) | b1 (d·h) | wo (d·h) | bo (d) | wv (d·h) | bv (d)].
     theta: Vec<f64>,
 }
@@ -389,11 +393,22 @@ impl Net {
         let parents = (0..d)
             .map(|j| (0..d).filter(|&i| mask[i * d + j]).collect())
             .collect();
+        let mut active: Vec<(usize, usize)> = Vec::new();
+        for (ij, &m) in mask.iter().enumerate() {
+            if m {
+                match active.last_mut() {
+                    Some(last) if last.1 == ij * h => last.1 = (ij + 1) * h,
+                    _ => active.push((ij * h, (ij + 1) * h)),
+                }
+            }
+        }
+        active.push((lay.b1, lay.len));
         Net {
             d,
             h,
             mask,
             parents,
+            active,
             theta,
         }
     }
@@ -789,11 +804,14 @@ fn add_penalties(
             }
         }
     }
-    // Masked weights are 0 and get no other gradient, so they stay 0 under Adam.
+    // Masked weights are 0 and get no other gradient, so they stay 0 under Adam (and add
+    // nothing here).
     let mut l2 = 0.0;
-    for (g, &p) in grad.iter_mut().zip(theta.iter()) {
-        l2 += p * p;
-        *g += 2.0 * beta * p;
+    for &(a, b) in &net.active {
+        for (g, &p) in grad[a..b].iter_mut().zip(&theta[a..b]) {
+            l2 += p * p;
+            *g += 2.0 * beta * p;
+        }
     }
     let mut dag = 0.0;
     if let Some((u, v, c)) = eig {
@@ -834,19 +852,44 @@ impl Adam {
         }
     }
 
-    fn step(&mut self, theta: &mut [f64], grad: &[f64]) {
+    /// One step on the parameters in `ranges` (the others' gradients must be 0 and their
+    /// moments are, so Adam would leave them as they are).
+    fn step(&mut self, theta: &mut [f64], grad: &[f64], ranges: &[(usize, usize)]) {
         const B1: f64 = 0.9;
         const B2: f64 = 0.999;
-        const EPS: f64 = 1e-8;
         self.t += 1;
         let bc1 = 1.0 - B1.powi(self.t);
         let bc2_sqrt = (1.0 - B2.powi(self.t)).sqrt();
         let step = self.lr / bc1;
+        for &(a, b) in ranges {
+            Self::update(
+                step,
+                bc2_sqrt,
+                &mut theta[a..b],
+                &grad[a..b],
+                &mut self.m[a..b],
+                &mut self.v[a..b],
+            );
+        }
+    }
+
+    #[inline(always)]
+    fn update(
+        step: f64,
+        bc2_sqrt: f64,
+        theta: &mut [f64],
+        grad: &[f64],
+        m: &mut [f64],
+        v: &mut [f64],
+    ) {
+        const B1: f64 = 0.9;
+        const B2: f64 = 0.999;
+        const EPS: f64 = 1e-8;
         for (((p, &g), m), v) in theta
             .iter_mut()
             .zip(grad)
-            .zip(self.m.iter_mut())
-            .zip(self.v.iter_mut())
+            .zip(m.iter_mut())
+            .zip(v.iter_mut())
         {
             *m = B1 * *m + (1.0 - B1) * g;
             *v = B2 * *v + (1.0 - B2) * g * g;
@@ -1194,10 +1237,13 @@ impl Sdcd {
         }
     }
 
-    /// Rounds the model's parameters into `theta_fwd` for the next passes.
+    /// Rounds the model's trainable parameters into `theta_fwd` for the next passes (the
+    /// others are 0 there since the model was made).
     fn round_theta(&mut self) {
-        for (t, &p) in self.theta_fwd.iter_mut().zip(&self.net.theta) {
-            *t = p as Fwd;
+        for &(a, b) in &self.net.active {
+            for (t, &p) in self.theta_fwd[a..b].iter_mut().zip(&self.net.theta[a..b]) {
+                *t = p as Fwd;
+            }
         }
     }
 
@@ -1208,15 +1254,19 @@ impl Sdcd {
         let to = (from + bs).min(self.train_rows.len());
         self.load(from, to, false);
         self.round_theta();
-        self.grad_fwd.iter_mut().for_each(|g| *g = 0.0);
+        for &(a, b) in &self.net.active {
+            self.grad_fwd[a..b].iter_mut().for_each(|g| *g = 0.0);
+        }
         let nll = nll_batch(
             &self.net,
             &self.theta_fwd,
             &mut self.work,
             Some(&mut self.grad_fwd),
         );
-        for (g, &gf) in self.grad.iter_mut().zip(&self.grad_fwd) {
-            *g = gf as f64;
+        for &(a, b) in &self.net.active {
+            for (g, &gf) in self.grad[a..b].iter_mut().zip(&self.grad_fwd[a..b]) {
+                *g = gf as f64;
+            }
         }
         let (alpha, beta) = if self.stage == 1 {
             (self.params.stage1_l1, self.params.stage1_l2)
@@ -1239,7 +1289,8 @@ impl Sdcd {
         } else {
             add_penalties(&self.net, alpha, beta, 0.0, None, &self.adj, &mut self.grad)
         };
-        self.adam.step(&mut self.net.theta, &self.grad);
+        self.adam
+            .step(&mut self.net.theta, &self.grad, &self.net.active);
         self.batch += 1;
         nll + penalty
     }
@@ -1331,6 +1382,10 @@ impl Sdcd {
             }
             self.net = Net::new(d, self.params.hidden_units, mask, &mut self.rng);
             self.adam = Adam::new(self.params.stage2_lr, self.net.theta.len());
+            // Only the new model's trainable entries are written from now on.
+            self.theta_fwd.iter_mut().for_each(|t| *t = 0.0);
+            self.grad_fwd.iter_mut().for_each(|g| *g = 0.0);
+            self.grad.iter_mut().for_each(|g| *g = 0.0);
             self.net.adjacency_into(&mut self.adj);
             self.power = Some(PowerIteration::new(
                 d,
@@ -1801,11 +1856,11 @@ mod tests {
         // torch.optim.Adam(lr=0.1) on f(p) = p², p0 = 1: the first step moves by lr exactly.
         let mut adam = Adam::new(0.1, 1);
         let mut p = [1.0];
-        adam.step(&mut p, &[2.0]);
+        adam.step(&mut p, &[2.0], &[(0, 1)]);
         assert!((p[0] - 0.9).abs() < 1e-7, "{}", p[0]);
         let p0_after_one = p[0];
         let g = 2.0 * p[0];
-        adam.step(&mut p, &[g]);
+        adam.step(&mut p, &[g], &[(0, 1)]);
         let m = 0.9 * (0.1 * 2.0) + 0.1 * g;
         let v = 0.999 * (0.001 * 4.0) + 0.001 * g * g;
         let (bc1, bc2) = (1.0 - 0.9f64.powi(2), 1.0 - 0.999f64.powi(2));
