@@ -19,6 +19,24 @@ const LN2_LO: f64 = 1.908_214_929_270_587_7e-10;
 /// Adding 1.5·2⁵² rounds a value below 2⁵¹ to an integer and leaves it in the low mantissa bits.
 const SHIFT: f64 = 6_755_399_441_055_744.0;
 
+/// 1/k! for k = 13, 12, …, 0: e^r's Taylor coefficients in Horner order.
+const INV_FACTORIALS: [f64; 14] = [
+    1.0 / 6_227_020_800.0,
+    1.0 / 479_001_600.0,
+    1.0 / 39_916_800.0,
+    1.0 / 3_628_800.0,
+    1.0 / 362_880.0,
+    1.0 / 40_320.0,
+    1.0 / 5_040.0,
+    1.0 / 720.0,
+    1.0 / 120.0,
+    1.0 / 24.0,
+    1.0 / 6.0,
+    0.5,
+    1.0,
+    1.0,
+];
+
 /// eˣ for x in [−708, 709] without any branch, so loops over it vectorize (SSE2, simd128):
 /// x = k ln 2 + r with |r| ≤ ln 2 / 2, e^r by its Taylor polynomial to degree 13 (remainder
 /// < 1e-17 relative), 2^k assembled in the exponent bits. Arguments outside are clamped.
@@ -28,20 +46,7 @@ pub fn exp_core(x: f64) -> f64 {
     let y = x * LOG2_E + SHIFT;
     let k = y - SHIFT;
     let r = x - k * LN2_HI - k * LN2_LO;
-    let p = 1.0 / 6_227_020_800.0;
-    let p = p * r + 1.0 / 479_001_600.0;
-    let p = p * r + 1.0 / 39_916_800.0;
-    let p = p * r + 1.0 / 3_628_800.0;
-    let p = p * r + 1.0 / 362_880.0;
-    let p = p * r + 1.0 / 40_320.0;
-    let p = p * r + 1.0 / 5_040.0;
-    let p = p * r + 1.0 / 720.0;
-    let p = p * r + 1.0 / 120.0;
-    let p = p * r + 1.0 / 24.0;
-    let p = p * r + 1.0 / 6.0;
-    let p = p * r + 0.5;
-    let p = p * r + 1.0;
-    let p = p * r + 1.0;
+    let p = INV_FACTORIALS.iter().fold(0.0, |p, &c| p * r + c);
     let ki = (y.to_bits() as i64).wrapping_sub(SHIFT.to_bits() as i64);
     // k ≤ 1023 here (x ≤ 709 < 1023.5 ln 2), so the biased exponent stays below 2047.
     p * f64::from_bits(((ki + 1023) << 52) as u64)
@@ -66,14 +71,10 @@ pub fn exp_core_f32(x: f32) -> f32 {
     let y = x * std::f32::consts::LOG2_E + SHIFT_F32;
     let k = y - SHIFT_F32;
     let r = x - k * LN2_HI_F32 - k * LN2_LO_F32;
-    let p = 1.0 / 5_040.0;
-    let p = p * r + 1.0 / 720.0;
-    let p = p * r + 1.0 / 120.0;
-    let p = p * r + 1.0 / 24.0;
-    let p = p * r + 1.0 / 6.0;
-    let p = p * r + 0.5;
-    let p = p * r + 1.0;
-    let p = p * r + 1.0;
+    // 1/7!, …, 1/0!, rounded to f32.
+    let p = INV_FACTORIALS[6..]
+        .iter()
+        .fold(0.0, |p, &c| p * r + c as f32);
     let ki = (y.to_bits() as i32).wrapping_sub(SHIFT_F32.to_bits() as i32);
     // −126 ≤ k ≤ 127 here, so the biased exponent stays within 1..=254.
     p * f32::from_bits(((ki + 127) << 23) as u32)
