@@ -1,5 +1,6 @@
 //! `exp`, `ln` and `ln_1p` in plain IEEE-754 arithmetic, for SDCD's training loop and the Infer
-//! models' log densities, and the branch-free `exp_core` for SDCD's vectorized sigmoid.
+//! models' log densities, and branch-free `exp_core` (f64), `exp_core_f32` and `ln_core_f32`
+//! for SDCD's vectorized passes (sigmoid, softplus, log of the variance).
 //!
 //! Hand-written for reproducibility and for speed in wasm: `f64::exp`/`ln`/`ln_1p` come from
 //! glibc natively and from Rust's port of musl's libm on wasm32, which round differently in the

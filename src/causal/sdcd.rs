@@ -9,8 +9,8 @@
 //! same every minibatch), so training allocates nothing after construction. They run in single
 //! precision, as the reference's model does (`create_intervention_dataset` makes a
 //! `torch.FloatTensor` and the modules are float32), which lets them take four lanes per SIMD
-//! instruction instead of two; the parameters, Adam, the penalties and the likelihood's
-//! per-variable terms stay in f64 (see [`Real`]).
+//! instruction instead of two; the parameters, Adam and the penalties stay in f64, and each
+//! variable's share of the loss is added up in f64 (see [`Real`]).
 //!
 //! The learner is steppable: one [`Sdcd::step`] is one minibatch of Adam; epoch-end work
 //! (validation, early stopping, the γ freeze, the stage switch, the final DAG) runs inside the
@@ -443,8 +443,6 @@ impl Net {
 /// are branch-free for f32, so the loops over a batch's rows vectorize.
 trait Real:
     Copy
-    + PartialEq
-    + std::fmt::Debug
     + std::ops::Add<Output = Self>
     + std::ops::Sub<Output = Self>
     + std::ops::Mul<Output = Self>
@@ -843,6 +841,10 @@ struct Adam {
 }
 
 impl Adam {
+    const B1: f64 = 0.9;
+    const B2: f64 = 0.999;
+    const EPS: f64 = 1e-8;
+
     fn new(lr: f64, len: usize) -> Adam {
         Adam {
             lr,
@@ -855,11 +857,9 @@ impl Adam {
     /// One step on the parameters in `ranges` (the others' gradients must be 0 and their
     /// moments are, so Adam would leave them as they are).
     fn step(&mut self, theta: &mut [f64], grad: &[f64], ranges: &[(usize, usize)]) {
-        const B1: f64 = 0.9;
-        const B2: f64 = 0.999;
         self.t += 1;
-        let bc1 = 1.0 - B1.powi(self.t);
-        let bc2_sqrt = (1.0 - B2.powi(self.t)).sqrt();
+        let bc1 = 1.0 - Self::B1.powi(self.t);
+        let bc2_sqrt = (1.0 - Self::B2.powi(self.t)).sqrt();
         let step = self.lr / bc1;
         for &(a, b) in ranges {
             Self::update(
@@ -882,18 +882,15 @@ impl Adam {
         m: &mut [f64],
         v: &mut [f64],
     ) {
-        const B1: f64 = 0.9;
-        const B2: f64 = 0.999;
-        const EPS: f64 = 1e-8;
         for (((p, &g), m), v) in theta
             .iter_mut()
             .zip(grad)
             .zip(m.iter_mut())
             .zip(v.iter_mut())
         {
-            *m = B1 * *m + (1.0 - B1) * g;
-            *v = B2 * *v + (1.0 - B2) * g * g;
-            *p -= step * *m / (v.sqrt() / bc2_sqrt + EPS);
+            *m = Self::B1 * *m + (1.0 - Self::B1) * g;
+            *v = Self::B2 * *v + (1.0 - Self::B2) * g * g;
+            *p -= step * *m / (v.sqrt() / bc2_sqrt + Self::EPS);
         }
     }
 }
