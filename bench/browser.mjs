@@ -1,7 +1,7 @@
 // Times the structure learners in the browser: the release site (target/e2e-dist, served under
 // /causeway/ as the browser tests do) in headless Chromium, driven like a person would drive it.
 //
-// Usage: node bench/browser.mjs DATADIR --learners "notears pc ..." [--repeats N] [--timeout SECONDS] [NAME ...]
+// Usage: node bench/browser.mjs DATADIR --learners "notears pc ..." [--repeats N] [--timeout SECONDS] [--seed S] [NAME ...]
 //
 // For each learner, each dataset of DATADIR/datasets.json (written by the bench_data example) and
 // each repeat, it opens a fresh page, chooses NAME.csv in the page's file input (so the page learns
@@ -13,13 +13,15 @@
 // parsing and preparing the CSV, building the learner, every step); the page's
 // Run-click-to-Done time (`data-elapsed-ms`) is kept too. The learned edges are read from the
 // drawn graph (`data-edge`, A->B or A--B) at the page's default threshold; `bench_learners --score`
-// scores them. One JSON line per learner and dataset with the median time.
+// scores them. One JSON line per learner and dataset with the median time. `--seed S` types S into
+// the learner's seed setting (`param-seed`; SDCD, the stochastic learner) before Run and adds
+// `"seed": S` to the line.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startSite } from '../tests/e2e/helpers.mjs';
 
 function usage(msg) {
-  console.error(`browser.mjs: ${msg}\nusage: node bench/browser.mjs DATADIR --learners "ID ..." [--repeats N] [--timeout SECONDS] [NAME ...]`);
+  console.error(`browser.mjs: ${msg}\nusage: node bench/browser.mjs DATADIR --learners "ID ..." [--repeats N] [--timeout SECONDS] [--seed S] [NAME ...]`);
   process.exit(2);
 }
 
@@ -28,10 +30,12 @@ let dataDir = null;
 let repeats = 3;
 let timeoutS = 600;
 let learners = [];
+let seed = null;
 const only = [];
 for (let i = 0; i < args.length; i++) {
   if (args[i] === '--repeats') repeats = Number(args[++i]);
   else if (args[i] === '--timeout') timeoutS = Number(args[++i]);
+  else if (args[i] === '--seed') seed = String(args[++i] ?? '');
   else if (args[i] === '--learners') learners = String(args[++i] || '').split(/[\s,]+/).filter(Boolean);
   else if (dataDir === null) dataDir = args[i];
   else only.push(args[i]);
@@ -40,6 +44,7 @@ if (!dataDir) usage('DATADIR is required');
 if (!learners.length) usage('--learners is required');
 if (!(Number.isInteger(repeats) && repeats >= 1)) usage('--repeats needs a whole number ≥ 1');
 if (!(timeoutS > 0)) usage('--timeout needs a number of seconds > 0');
+if (seed !== null && !/^\d+$/.test(seed)) usage('--seed needs a whole number ≥ 0');
 
 const manifest = JSON.parse(readFileSync(join(dataDir, 'datasets.json'), 'utf8'));
 const datasets = only.length ? only.map((n) => manifest.find((m) => m.name === n) || usage(`no dataset ${n} in datasets.json`)) : manifest;
@@ -58,6 +63,14 @@ async function runOnce(site, ds, learner, bytes) {
     if (!shape.includes(`${ds.n} rows × ${ds.d} columns`)) throw new Error(`${ds.name}: the page read "${shape}", expected ${ds.n} rows × ${ds.d} columns`);
     if (await page.isChecked('[data-testid=standardize]')) throw new Error(`${ds.name}: standardize is ticked; the other contenders use the raw data`);
     await page.selectOption('[data-testid=algorithm]', learner);
+    if (seed !== null) {
+      const input = page.locator('[data-testid=param-seed]');
+      if (!(await input.count())) throw new Error(`${learner} has no seed setting`);
+      await input.fill(seed);
+      await input.dispatchEvent('change');
+      const shown = await input.inputValue();
+      if (shown !== seed) throw new Error(`${learner}: the seed field shows ${shown}, not ${seed}`);
+    }
     // A person opens the page, chooses a file, reads the preview and picks a learner: seconds in
     // which the worker warms its code up (`jobs::WarmUp`) and V8 compiles the optimized code on
     // its background threads. Click Run once the worker says its warm-up is over and a settling
@@ -105,11 +118,12 @@ try {
         elapsed.push(last.elapsed_seconds);
         console.error(`browser.mjs: ${learner} ${ds.name} run ${r + 1}/${repeats}: worker ${last.seconds.toFixed(3)} s (Run to Done ${last.elapsed_seconds.toFixed(3)} s), ${last.edges.length} edges`);
       }
+      const base = seed === null ? {} : { seed: Number(seed) };
       const line = error
-        ? { dataset: ds.name, learner, impl: 'browser', seconds: null, error, runs, browser: browserVersion }
+        ? { dataset: ds.name, learner, impl: 'browser', ...base, seconds: null, error, runs, browser: browserVersion }
         : timedOut
-        ? { dataset: ds.name, learner, impl: 'browser', seconds: null, timeout: timeoutS, runs, browser: browserVersion }
-        : { dataset: ds.name, learner, impl: 'browser', seconds: median(runs), runs, elapsed_seconds: median(elapsed), elapsed_runs: elapsed, edges: last.edges, browser: browserVersion };
+        ? { dataset: ds.name, learner, impl: 'browser', ...base, seconds: null, timeout: timeoutS, runs, browser: browserVersion }
+        : { dataset: ds.name, learner, impl: 'browser', ...base, seconds: median(runs), runs, elapsed_seconds: median(elapsed), elapsed_runs: elapsed, edges: last.edges, browser: browserVersion };
       if (timedOut) console.error(`browser.mjs: ${learner} ${ds.name}: over the ${timeoutS} s timeout`);
       console.log(JSON.stringify(line));
     }

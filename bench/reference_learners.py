@@ -9,7 +9,10 @@ scripts under scripts/goldens/ call it:
   dagma  dagma 1.1.1: DagmaLinear(loss_type="l2").fit(x, lambda1=0.02, s=[1.0, 0.9, 0.8, 0.7, 0.6])
          (its defaults otherwise: w_threshold 0.3, T = 5, ...)
   sdcd   sdcd 0.1.4: SDCD().train(create_intervention_dataset(df)) with all its defaults,
-         get_adjacency_matrix(threshold=True); torch.set_num_threads(BENCH_REF_THREADS or 1)
+         get_adjacency_matrix(threshold=True); torch.set_num_threads(BENCH_REF_THREADS or 1).
+         SDCD.train seeds everything with set_random_seed_all(0); with --seed S that call is
+         given S instead (as scripts/goldens/sdcd.py does), so runs with several seeds show
+         the spread of a stochastic method.
 on the CSV as written by bench_data (Python's float() gives back the exact f64s). Only the
 fit is timed, after reading the CSV and importing the package (and, for xges, after a small
 warm-up fit that makes numba compile its kernels); each run is a fresh process, so the parent can
@@ -17,8 +20,9 @@ stop it at the timeout.
 
 Usage:
   reference_learners.py --env                              versions as one JSON object
-  reference_learners.py DATADIR --learner ID [--timeout S] [--repeats N] [NAME ...]
+  reference_learners.py DATADIR --learner ID [--timeout S] [--repeats N] [--seed S] [NAME ...]
       one JSON line per dataset: {dataset, learner, impl: "reference", seconds, runs, edges}
+      (and seed, with --seed; SDCD only)
       with edges written as the page writes them (A->B, A--B for undirected); a run over the
       timeout gives {"seconds": null, "timeout": S}. Scores are added by
       `bench_learners --score` (causeway::metrics), the same code for every contender.
@@ -82,7 +86,7 @@ def threads():
     return int(os.environ.get("BENCH_REF_THREADS") or 1)
 
 
-def run_one(datadir, name, learner):
+def run_one(datadir, name, learner, seed=None):
     import numpy as np
     names, x = read_csv(os.path.join(datadir, f"{name}.csv"))
     if learner == "pc":
@@ -123,6 +127,10 @@ def run_one(datadir, name, learner):
         torch.set_num_threads(threads())
         df = pd.DataFrame(x, columns=names)
         df["perturbation_label"] = "obs"
+        if seed is not None:
+            import sdcd.utils
+            original = sdcd.utils.set_random_seed_all
+            sys.modules["sdcd.models._sdcd"].set_random_seed_all = lambda _s: original(seed)
         t0 = time.perf_counter()
         ds = create_intervention_dataset(df, perturbation_colname="perturbation_label")
         model = SDCD()
@@ -163,6 +171,7 @@ def main():
     p.add_argument("--learner", choices=LEARNERS)
     p.add_argument("--timeout", type=float, default=600.0)
     p.add_argument("--repeats", type=int, default=1)
+    p.add_argument("--seed", type=int, default=None)
     p.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     a = p.parse_intermixed_args()
     if a.env:
@@ -170,13 +179,16 @@ def main():
         return
     if not a.datadir or not a.learner:
         p.error("DATADIR and --learner are required")
+    if a.seed is not None and a.learner != "sdcd":
+        p.error(f"{a.learner} has no seed (only sdcd is stochastic)")
+    seed_args = [] if a.seed is None else ["--seed", str(a.seed)]
     if a.child:
-        print(json.dumps(run_one(a.datadir, a.names[0], a.learner)))
+        print(json.dumps(run_one(a.datadir, a.names[0], a.learner, a.seed)))
         return
     for name in a.names or manifest_names(a.datadir):
         runs, result, timed_out, error = [], None, False, None
         for _ in range(a.repeats):
-            cmd = [sys.executable, os.path.abspath(__file__), a.datadir, name, "--learner", a.learner, "--child"]
+            cmd = [sys.executable, os.path.abspath(__file__), a.datadir, name, "--learner", a.learner, "--child", *seed_args]
             try:
                 out = subprocess.run(cmd, capture_output=True, text=True, timeout=a.timeout, check=False)
             except subprocess.TimeoutExpired:
@@ -191,6 +203,8 @@ def main():
             runs.append(result["seconds"])
             print(f"reference_learners.py: {a.learner} {name}: {result['seconds']:.2f} s", file=sys.stderr, flush=True)
         line = {"dataset": name, "learner": a.learner, "impl": "reference"}
+        if a.seed is not None:
+            line["seed"] = a.seed
         if error is not None:
             line.update({"seconds": None, "error": error, "runs": runs})
         elif timed_out:

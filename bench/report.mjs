@@ -19,7 +19,29 @@ const refEnvTorch = maybeJson(join(benchDir, 'reference-env-torch.json'));
 const rows = existsSync(join(benchDir, 'results.jsonl'))
   ? readFileSync(join(benchDir, 'results.jsonl'), 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l))
   : [];
-const get = (learner, ds, impl) => rows.find((r) => r.learner === learner && r.dataset === ds && r.impl === impl);
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const h = Math.floor(s.length / 2);
+  return s.length % 2 ? s[h] : (s[h - 1] + s[h]) / 2;
+};
+// A stochastic learner (SDCD) runs once per seed for every contender: one row per seed, combined
+// here into one whose time is the median over the seeds and whose SHD and F1 are their means
+// (`perSeed` keeps the rows).
+function combineSeeds(rs) {
+  rs = [...rs].sort((a, b) => a.seed - b.seed);
+  const seeds = rs.map((r) => r.seed);
+  const failed = rs.find((r) => r.error) ?? rs.find((r) => r.seconds == null);
+  if (failed) return { ...failed, seeds, perSeed: rs };
+  const mean = (k) => (rs.every((r) => r[k] != null) ? rs.reduce((a, r) => a + r[k], 0) / rs.length : null);
+  return {
+    ...rs[0], seeds, perSeed: rs, seconds: median(rs.map((r) => r.seconds)),
+    shd: mean('shd'), f1: mean('f1'), cpdag_shd: mean('cpdag_shd'), edges: undefined,
+  };
+}
+const get = (learner, ds, impl) => {
+  const rs = rows.filter((r) => r.learner === learner && r.dataset === ds && r.impl === impl);
+  return rs.length > 1 || (rs.length === 1 && rs[0].seed != null) ? combineSeeds(rs) : rs[0];
+};
 
 // The goals of the issue: the browser at equal or better SHD than the reference, this much faster.
 const LEARNERS = [
@@ -46,9 +68,19 @@ function ratioOf(a, b) { // a / b as a number, or a lower bound when a timed out
   return { lower: false, v: a.seconds / b.seconds };
 }
 const fmtRatio = (q) => (q == null ? '–' : `${q.lower ? '> ' : ''}${q.v < 10 ? q.v.toFixed(2) : q.v.toFixed(1)}×`);
-const v = (r, k, digits) => (r && r[k] != null ? (digits != null ? Number(r[k]).toFixed(digits) : String(r[k])) : '–');
+// A count as is; a mean over seeds (fractional) with two decimals.
+const fmtNum = (x, digits) => (digits != null ? Number(x).toFixed(digits) : Number.isInteger(x) ? String(x) : Number(x).toFixed(2));
+const v = (r, k, digits) => (r && r[k] != null ? fmtNum(r[k], digits) : '–');
 const triple = (rs, k, digits) => rs.map((r) => v(r, k, digits)).join(' / ');
-const sameEdges = (a, b) => a && b && a.edges && b.edges && JSON.stringify(a.edges) === JSON.stringify(b.edges);
+const sameEdges = (a, b) => {
+  if (!a || !b) return false;
+  if (a.perSeed || b.perSeed) {
+    const pa = a.perSeed ?? [], pb = b.perSeed ?? [];
+    return pa.length > 0 && pa.length === pb.length && pa.every((r, i) => r.seed === pb[i].seed && sameEdges(r, pb[i]));
+  }
+  return a.edges && b.edges && JSON.stringify(a.edges) === JSON.stringify(b.edges);
+};
+const hasEdges = (r) => r && (r.perSeed ? r.perSeed.every((x) => x.edges) : r.edges);
 
 function goalMet(L, ds) {
   const r = get(L.id, ds.name, 'reference');
@@ -64,7 +96,7 @@ function goalMet(L, ds) {
   if (q && q.lower && !fast) return { met: null, text: `unknown: reference timed out, ratio ${fmtRatio(q)} (goal ${goalText})` };
   const why = [];
   if (!fast) why.push(`${fmtRatio(q)} < ${L.goal}×`);
-  if (!shdOk) why.push(`SHD ${b.shd} > reference ${r.shd}`);
+  if (!shdOk) why.push(`${b.perSeed ? 'mean SHD' : 'SHD'} ${fmtNum(b.shd)} > reference ${fmtNum(r.shd)}`);
   return { met: fast && shdOk, text: fast && shdOk ? `yes (${fmtRatio(q)}${r.shd == null ? ', reference SHD unknown' : ''})` : `no (${why.join('; ')})` };
 }
 
@@ -79,6 +111,7 @@ L.push('');
 L.push(`- Contenders: ${machine.parts}; learners: ${machine.learners}`);
 for (const l of LEARNERS) if (machine[`datasets_${l.id}`]) L.push(`- ${l.name}: ${machine[`datasets_${l.id}`]}`);
 L.push(`- Settings: ${machine.settings}`);
+if (machine.seeds) L.push(`- SDCD, the one stochastic learner, ran with seeds ${machine.seeds.split(' ').join(', ')} in every contender (the reference's \`set_random_seed_all\` given the seed; its default is 0): its times below are the median over the seeds, its SHD and F1 the mean, and the goal compares mean SHDs; each seed's numbers follow its table`);
 L.push(`- Load average (1, 5, 15 min) at start: ${machine.load_start ?? '–'} · native part: ${machine.load_native ?? '–'} · browser part: ${machine.load_browser ?? '–'} · reference part: ${machine.load_reference ?? '–'} · end: ${machine.load_end ?? '–'}`);
 L.push('');
 L.push('Datasets (written by `examples/bench_data.rs` with `causeway::data::synthetic::generate`, seed 1, n = 1000,');
@@ -130,9 +163,25 @@ for (const l of LEARNERS) {
     if (!r && !n && !b) { L.push(`| ${ds.name} | ${NOT_RUN} | | | | | | | | | |`); continue; }
     const wn = ratioOf(b, n);
     if (wn && !wn.lower && wn.v > 1.5) slow.push({ l, ds, wn, n, b });
-    L.push(`| ${ds.name} | ${secs(r)} | ${secs(n)} | ${secs(b)} | ${fmtRatio(ratioOf(r, b))} | ${fmtRatio(wn)} | ${triple([r, n, b], 'shd')} | ${triple([r, n, b], 'f1', 2)} | ${triple([r, n, b], 'cpdag_shd')} | ${n && b && n.edges && b.edges ? (sameEdges(n, b) ? 'yes' : 'no') : '–'} | ${goalMet(l, ds).text} |`);
+    L.push(`| ${ds.name} | ${secs(r)} | ${secs(n)} | ${secs(b)} | ${fmtRatio(ratioOf(r, b))} | ${fmtRatio(wn)} | ${triple([r, n, b], 'shd')} | ${triple([r, n, b], 'f1', 2)} | ${triple([r, n, b], 'cpdag_shd')} | ${hasEdges(n) && hasEdges(b) ? (sameEdges(n, b) ? 'yes' : 'no') : '–'} | ${goalMet(l, ds).text} |`);
   }
   L.push('');
+  // Each seed of a stochastic learner: time (s) and SHD per contender.
+  const seeded = datasets.map((ds) => [ds, ['reference', 'native', 'browser'].map((k) => get(l.id, ds.name, k))])
+    .filter(([, rs]) => rs.some((x) => x && x.perSeed));
+  if (seeded.length) {
+    L.push('By seed (time in seconds, SHD), reference / native / browser:');
+    L.push('');
+    for (const [ds, rs] of seeded) {
+      const seeds = [...new Set(rs.flatMap((x) => (x && x.perSeed ? x.perSeed.map((p) => p.seed) : [])))].sort((a, b) => a - b);
+      const one = (x, seed) => {
+        const p = x && x.perSeed ? x.perSeed.find((q) => q.seed === seed) : null;
+        return p ? `${secs(p)} s, SHD ${v(p, 'shd')}` : '–';
+      };
+      L.push(`- ${ds.name}: ${seeds.map((seed) => `seed ${seed}: ${rs.map((x) => one(x, seed)).join(' / ')}`).join('; ')}`);
+    }
+    L.push('');
+  }
 }
 
 L.push('## wasm / native above 1.5×');
@@ -155,6 +204,10 @@ L.push('  (`bench/reference_learners.py`; NOTEARS: `bench/reference.py`, which l
 L.push('  switches its acyclicity function back to linear.py\'s `expm`). One BLAS / OpenMP / torch thread');
 L.push('  (`BENCH_REF_THREADS`, default 1), as the page\'s worker is single-threaded. A run over `BENCH_REF_TIMEOUT` is');
 L.push('  stopped and shown as "> timeout".');
+L.push('- **Seeds**: SDCD (minibatches, initial weights and the validation split are random) runs once per seed of');
+L.push('  `BENCH_SEEDS` (default 0 1 2) in every contender: the reference with `set_random_seed_all` given the seed, the');
+L.push('  native and browser runs with the learner\'s `seed` setting (typed into the page\'s field). One run of a');
+L.push('  stochastic method is one draw; the goal compares the mean SHD over the seeds and the median time.');
 L.push('- **Native**: `examples/bench_learners.rs`: the CSV read once (untimed, as the page\'s preview reads it), then');
 L.push('  per run `jobs::LearnRun::start_cached` (default preparation and settings) and stepping to the end, release build.');
 L.push('- **Browser**: `bench/browser.mjs`: a fresh page per run on the release build (`make build-e2e`, served under');
@@ -188,7 +241,7 @@ L.push('Knobs (environment variables): `BENCH_LEARNERS` (default all six), `BENC
 L.push('`BENCH_DATASETS_<LEARNER>` (e.g. `BENCH_DATASETS_SDCD="er10 nl20"`), `BENCH_PARTS` (default');
 L.push('`reference native browser`), `BENCH_REPEATS` (native and browser, default 3), `BENCH_REF_REPEATS` (default 1),');
 L.push('`BENCH_REF_TIMEOUT` (seconds per reference run, default 600), `BENCH_BROWSER_TIMEOUT` (default 1800),');
-L.push('`BENCH_REF_THREADS` (default 1), `BENCH_NOTEARS_POLY=1` (also time gCastle\'s NOTEARS port as shipped). Raw');
+L.push('`BENCH_SEEDS` (SDCD\'s seeds, default `0 1 2`), `BENCH_REF_THREADS` (default 1), `BENCH_NOTEARS_POLY=1` (also time gCastle\'s NOTEARS port as shipped). Raw');
 L.push('results: `target/bench/raw/*.jsonl`; scored: `target/bench/results.jsonl`.');
 L.push('');
 

@@ -10,6 +10,8 @@
 #   BENCH_DATASETS_<ID> datasets for one learner, overriding BENCH_DATASETS (e.g. BENCH_DATASETS_SDCD="er10 nl20")
 #   BENCH_PARTS         which contenders run (default: "reference native browser")
 #   BENCH_REPEATS       native and browser repeats, median reported (default 3)
+#   BENCH_SEEDS         seeds of the stochastic learner (SDCD), each run by every contender (default "0 1 2";
+#                       the reference's own seed is 0); times are the median over seeds, SHD and F1 the mean
 #   BENCH_REF_REPEATS   reference repeats (default 1)
 #   BENCH_REF_TIMEOUT   seconds per reference run; a run over it is reported as "> timeout" (default 600)
 #   BENCH_BROWSER_TIMEOUT  seconds per browser run (default 1800)
@@ -31,6 +33,7 @@ read -r -a LEARNERS <<< "${BENCH_LEARNERS:-$ALL_LEARNERS}"
 DATASETS=${BENCH_DATASETS:-$ALL_DATASETS}
 PARTS=" ${BENCH_PARTS:-reference native browser} "
 REPEATS=${BENCH_REPEATS:-3}
+read -r -a SEEDS <<< "${BENCH_SEEDS:-0 1 2}"
 REF_REPEATS=${BENCH_REF_REPEATS:-1}
 REF_TIMEOUT=${BENCH_REF_TIMEOUT:-600}
 BROWSER_TIMEOUT=${BENCH_BROWSER_TIMEOUT:-1800}
@@ -44,6 +47,10 @@ datasets_for() { # the datasets of one learner
   echo "${!var:-$DATASETS}"
 }
 uses() { [[ " ${LEARNERS[*]} " == *" $1 "* ]]; }
+# The seed arguments of one learner's runs: one run per seed for the stochastic SDCD, else one
+# unseeded run. Prints "-" for the unseeded run.
+seeds_for() { if [ "$1" = sdcd ]; then echo "${SEEDS[*]}"; else echo "-"; fi; }
+seed_args() { if [ "$1" != - ]; then echo "--seed $1"; fi; }
 
 for tool in cargo node python3; do
   command -v "$tool" >/dev/null || die "$tool is not on PATH"
@@ -71,6 +78,7 @@ machine_field chromium "$( ("${CHROMIUM:-/usr/bin/chromium}" --version 2>/dev/nu
 machine_field learners "${LEARNERS[*]}"
 machine_field parts "${PARTS# }"
 for l in "${LEARNERS[@]}"; do machine_field "datasets_$l" "$(datasets_for "$l")"; done
+machine_field seeds "${SEEDS[*]}"
 machine_field settings "native and browser: median of $REPEATS run(s); reference: median of $REF_REPEATS run(s), timeout $REF_TIMEOUT s per run, $REF_THREADS BLAS/OpenMP/torch thread(s); browser timeout $BROWSER_TIMEOUT s per run"
 
 # One venv per set of compatible pins: sdcd needs torch 2.3.1 and numpy<2.
@@ -108,9 +116,13 @@ if [[ $PARTS == *" native "* ]]; then
   load_mark native
   for l in "${LEARNERS[@]}"; do
     read -r -a names <<< "$(datasets_for "$l")"
-    say "native $l ($REPEATS run(s) each): ${names[*]}"
-    cargo run -q --release --example bench_learners -- "$DATA" --learner "$l" --repeats "$REPEATS" "${names[@]}" \
-      > "$RAW/native-$l.jsonl" || say "warning: native $l failed; its results are incomplete"
+    : > "$RAW/native-$l.jsonl"
+    for seed in $(seeds_for "$l"); do
+      say "native $l ($REPEATS run(s) each$([ "$seed" = - ] || echo ", seed $seed")): ${names[*]}"
+      # shellcheck disable=SC2046
+      cargo run -q --release --example bench_learners -- "$DATA" --learner "$l" --repeats "$REPEATS" $(seed_args "$seed") "${names[@]}" \
+        >> "$RAW/native-$l.jsonl" || say "warning: native $l failed; its results are incomplete"
+    done
   done
 fi
 
@@ -118,10 +130,14 @@ if [[ $PARTS == *" browser "* ]]; then
   load_mark browser
   for l in "${LEARNERS[@]}"; do
     read -r -a names <<< "$(datasets_for "$l")"
-    say "$l in Chromium ($REPEATS run(s) each, release build in $E2E_DIST): ${names[*]}"
-    E2E_DIST=$E2E_DIST E2E_PUBLIC_URL=${E2E_PUBLIC_URL:-/causeway/} \
-      node bench/browser.mjs "$DATA" --learners "$l" --repeats "$REPEATS" --timeout "$BROWSER_TIMEOUT" "${names[@]}" \
-      > "$RAW/browser-$l.jsonl" || say "warning: browser $l reported a failure; see above"
+    : > "$RAW/browser-$l.jsonl"
+    for seed in $(seeds_for "$l"); do
+      say "$l in Chromium ($REPEATS run(s) each$([ "$seed" = - ] || echo ", seed $seed"), release build in $E2E_DIST): ${names[*]}"
+      # shellcheck disable=SC2046
+      E2E_DIST=$E2E_DIST E2E_PUBLIC_URL=${E2E_PUBLIC_URL:-/causeway/} \
+        node bench/browser.mjs "$DATA" --learners "$l" --repeats "$REPEATS" --timeout "$BROWSER_TIMEOUT" $(seed_args "$seed") "${names[@]}" \
+        >> "$RAW/browser-$l.jsonl" || say "warning: browser $l reported a failure; see above"
+    done
   done
 fi
 
@@ -143,7 +159,14 @@ if [[ $PARTS == *" reference "* ]]; then
           "${REF_ENV[@]}" "$VENV/bin/python" bench/reference.py "$DATA" --variant poly \
             --timeout "$REF_TIMEOUT" --repeats "$REF_REPEATS" "${names[@]}" > "$RAW/gcastle-$l.jsonl" || say "warning: gCastle as shipped failed"
         fi ;;
-      sdcd|dagma)
+      sdcd)
+        : > "$RAW/reference-$l.jsonl"
+        for seed in "${SEEDS[@]}"; do
+          say "reference sdcd, seed $seed"
+          "${REF_ENV[@]}" "$VENV_TORCH/bin/python" bench/reference_learners.py "$DATA" --learner "$l" --seed "$seed" \
+            --timeout "$REF_TIMEOUT" --repeats "$REF_REPEATS" "${names[@]}" >> "$RAW/reference-$l.jsonl" || say "warning: reference $l failed"
+        done ;;
+      dagma)
         "${REF_ENV[@]}" "$VENV_TORCH/bin/python" bench/reference_learners.py "$DATA" --learner "$l" \
           --timeout "$REF_TIMEOUT" --repeats "$REF_REPEATS" "${names[@]}" > "$RAW/reference-$l.jsonl" || say "warning: reference $l failed" ;;
       *)

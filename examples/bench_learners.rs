@@ -2,7 +2,7 @@
 //! example), and scores every contender's graphs against the truth.
 //!
 //! Usage:
-//!   cargo run --release --example bench_learners -- DATADIR --learner ID [--repeats N] [NAME ...]
+//!   cargo run --release --example bench_learners -- DATADIR --learner ID [--repeats N] [--seed S] [NAME ...]
 //!   cargo run --release --example bench_learners -- --score DATADIR FILE.jsonl ...
 //!
 //! Timing: for each dataset (all of DATADIR/datasets.json unless names are given) and each repeat
@@ -13,7 +13,8 @@
 //! time covers preparing the data (the chosen columns and rows, the identifiability check),
 //! building the learner and every step (the worker's compute time covers the same). One JSON line per
 //! dataset: the median time, every run's time and the learned graph's edges as the page writes
-//! them (`A->B` directed, `A--B` undirected).
+//! them (`A->B` directed, `A--B` undirected). `--seed S` sets the learner's `seed` setting (a
+//! stochastic learner's, SDCD's) and adds `"seed": S` to the line.
 //!
 //! Scoring: reads JSON lines of any contender (`dataset`, `learner` and `edges` as above; a line
 //! without `edges`, e.g. a timed-out run, is passed through) and adds, against
@@ -106,15 +107,39 @@ fn edge_labels(names: &[String], weights: &DMatrix<f64>, kind: GraphKind) -> Vec
     out
 }
 
-fn bench(dir: &Path, name: &str, learner: &str, repeats: usize) -> Result<Value, String> {
+/// The default settings of `learner`, with its `seed` setting replaced when `seed` is given.
+fn settings(learner: &str, seed: Option<u64>) -> Result<AlgorithmParams, String> {
+    let params = AlgorithmParams::default_for(learner)
+        .ok_or_else(|| format!("no learner {learner:?} (notears, dagma, sdcd, pc, ges, xges)"))?;
+    let Some(seed) = seed else {
+        return Ok(params);
+    };
+    // Externally tagged: {"Variant": {"seed": …, …}}.
+    let mut value = serde_json::to_value(&params).map_err(|e| e.to_string())?;
+    let field = value
+        .as_object_mut()
+        .and_then(|o| o.values_mut().next())
+        .and_then(Value::as_object_mut)
+        .and_then(|inner| inner.get_mut("seed"))
+        .ok_or_else(|| format!("{learner} has no seed setting"))?;
+    *field = json!(seed);
+    serde_json::from_value(value).map_err(|e| e.to_string())
+}
+
+fn bench(
+    dir: &Path,
+    name: &str,
+    learner: &str,
+    repeats: usize,
+    seed: Option<u64>,
+) -> Result<Value, String> {
     let bytes = std::fs::read(dir.join(format!("{name}.csv")))
         .map_err(|e| format!("cannot read {name}.csv: {e}"))?;
     let data = DataSpec::Csv {
         name: format!("{name}.csv"),
         bytes,
     };
-    let algorithm = AlgorithmParams::default_for(learner)
-        .ok_or_else(|| format!("no learner {learner:?} (notears, dagma, sdcd, pc, ges, xges)"))?;
+    let algorithm = settings(learner, seed)?;
     let kind = causeway::causal::catalog::info(learner)
         .map(|i| i.output)
         .unwrap_or_default();
@@ -154,7 +179,7 @@ fn bench(dir: &Path, name: &str, learner: &str, repeats: usize) -> Result<Value,
         StopReason::Converged => "converged".to_string(),
         StopReason::LimitReached(why) => why,
     };
-    Ok(json!({
+    let mut line = json!({
         "dataset": name,
         "learner": learner,
         "impl": "native",
@@ -164,7 +189,11 @@ fn bench(dir: &Path, name: &str, learner: &str, repeats: usize) -> Result<Value,
         "stop": stop,
         "kind": if kind == GraphKind::Cpdag { "cpdag" } else { "dag" },
         "edges": edge_labels(&names, &result.weight_matrix(), kind),
-    }))
+    });
+    if let Some(seed) = seed {
+        line["seed"] = json!(seed);
+    }
+    Ok(line)
 }
 
 /// Adds the metrics to one result line.
@@ -238,10 +267,11 @@ fn run() -> Result<(), String> {
         return Ok(());
     }
     let mut args = args.into_iter();
-    let usage = "usage: bench_learners DATADIR --learner ID [--repeats N] [NAME ...]";
+    let usage = "usage: bench_learners DATADIR --learner ID [--repeats N] [--seed S] [NAME ...]";
     let dir: PathBuf = args.next().ok_or(usage)?.into();
     let mut repeats = 3;
     let mut learner = None;
+    let mut seed = None;
     let mut names = vec![];
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -253,6 +283,13 @@ fn run() -> Result<(), String> {
                     .ok_or("--repeats needs a whole number ≥ 1")?;
             }
             "--learner" => learner = Some(args.next().ok_or("--learner needs an id")?),
+            "--seed" => {
+                seed = Some(
+                    args.next()
+                        .and_then(|v| v.parse().ok())
+                        .ok_or("--seed needs a whole number ≥ 0")?,
+                );
+            }
             _ => names.push(arg),
         }
     }
@@ -264,7 +301,7 @@ fn run() -> Result<(), String> {
             .collect();
     }
     for name in &names {
-        let line = bench(&dir, name, &learner, repeats)?;
+        let line = bench(&dir, name, &learner, repeats, seed)?;
         println!("{line}");
         eprintln!(
             "bench_learners: {learner} {name}: {:.3} s",

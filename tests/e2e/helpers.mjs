@@ -6,12 +6,14 @@ export const DIST = process.env.E2E_DIST || 'target/e2e-dist';
 export const PUBLIC_URL = process.env.E2E_PUBLIC_URL || '/causeway/';
 
 // Flags that work for root without a display on a closed network (see TOOLCHAIN.md).
+// CHROMIUM_EXTRA adds flags, e.g. "--js-flags=--perf-basic-prof" to name the wasm functions in a
+// `perf record` of a bench run (bench/wasm-native.md).
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
   '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 export async function startSite() {
   const server = await startServer(DIST, PUBLIC_URL);
-  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium', args: [...CHROMIUM_ARGS, ...(process.env.CHROMIUM_EXTRA ? process.env.CHROMIUM_EXTRA.split(' ') : [])] });
   const offOrigin = [];
   return {
     server, browser, offOrigin,
