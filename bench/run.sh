@@ -9,10 +9,11 @@
 #   BENCH_DATASETS      datasets to run (default: er10 er20 er50 sf10 sf20 sf50 nl20)
 #   BENCH_DATASETS_<ID> datasets for one learner, overriding BENCH_DATASETS (e.g. BENCH_DATASETS_SDCD="er10 nl20")
 #   BENCH_PARTS         which contenders run (default: "reference native browser")
-#   BENCH_REPEATS       native and browser repeats, median reported (default 3)
+#   BENCH_REPEATS       native and browser repeats, median reported (default 3); jobs whose median is
+#                       under 20 ms run 15 times natively and BENCH_SHORT_RUNS (default 7) times in the page
 #   BENCH_SEEDS         seeds of the stochastic learner (SDCD), each run by every contender (default "0 1 2";
 #                       the reference's own seed is 0); times are the median over seeds, SHD and F1 the mean
-#   BENCH_REF_REPEATS   reference repeats (default 1)
+#   BENCH_REF_REPEATS   reference repeats (default 1); fits under 1 s run BENCH_SHORT_RUNS_REF (default 3) times
 #   BENCH_REF_TIMEOUT   seconds per reference run; a run over it is reported as "> timeout" (default 600)
 #   BENCH_BROWSER_TIMEOUT  seconds per browser run (default 1800)
 #   BENCH_REF_THREADS   BLAS/OpenMP/torch threads of the references (default 1: the worker is single-threaded)
@@ -79,7 +80,7 @@ machine_field learners "${LEARNERS[*]}"
 machine_field parts "${PARTS# }"
 for l in "${LEARNERS[@]}"; do machine_field "datasets_$l" "$(datasets_for "$l")"; done
 machine_field seeds "${SEEDS[*]}"
-machine_field settings "native and browser: median of $REPEATS run(s); reference: median of $REF_REPEATS run(s), timeout $REF_TIMEOUT s per run, $REF_THREADS BLAS/OpenMP/torch thread(s); browser timeout $BROWSER_TIMEOUT s per run"
+machine_field settings "native and browser: median of $REPEATS run(s) (of 15 natively and 7 in the page for jobs whose median is under 20 ms); reference: median of $REF_REPEATS run(s) (of 3 for fits under 1 s), timeout $REF_TIMEOUT s per run, $REF_THREADS BLAS/OpenMP/torch thread(s); browser timeout $BROWSER_TIMEOUT s per run"
 
 # One venv per set of compatible pins: sdcd needs torch 2.3.1 and numpy<2.
 make_venv() { # DIR REQUIREMENTS [extra no-deps package]
