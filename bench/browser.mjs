@@ -14,9 +14,9 @@
 // Run-click-to-Done time (`data-elapsed-ms`) is kept too. The learned edges are read from the
 // drawn graph (`data-edge`, A->B or A--B) at the page's default threshold; `bench_learners --score`
 // scores them. One JSON line per learner and dataset with the median time; a job whose median
-// is under 20 ms after the requested repeats runs until BENCH_SHORT_RUNS (default 7) runs. `--seed S` types S into
-// the learner's seed setting (`param-seed`; SDCD, the stochastic learner) before Run and adds
-// `"seed": S` to the line.
+// is under 20 ms after the requested repeats runs until BENCH_SHORT_RUNS (default 7) runs.
+// `--seed S` types S into the learner's seed setting (`param-seed`; SDCD, the stochastic
+// learner) before Run and adds `"seed": S` to the line.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startSite } from '../tests/e2e/helpers.mjs';

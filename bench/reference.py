@@ -44,11 +44,11 @@ import numpy as np
 
 LAMBDA1, MAX_ITER, H_TOL, RHO_MAX, W_THRESHOLD = 0.1, 100, 1e-8, 1e16, 0.3
 
-
 # A fit whose median is under SHORT_S seconds after the requested repeats runs until SHORT_RUNS
 # runs in all (fresh processes each): the shortest fits vary most with the machine's state.
 SHORT_S = 1.0
 SHORT_RUNS = int(os.environ.get("BENCH_SHORT_RUNS_REF") or 3)
+
 
 def port_source_path():
     spec = importlib.util.find_spec("castle")  # finds the package without importing it

@@ -111,7 +111,7 @@ L.push('');
 L.push(`- Contenders: ${machine.parts}; learners: ${machine.learners}`);
 for (const l of LEARNERS) if (machine[`datasets_${l.id}`]) L.push(`- ${l.name}: ${machine[`datasets_${l.id}`]}`);
 L.push(`- Settings: ${machine.settings}`);
-if (machine.seeds) L.push(`- SDCD, the one stochastic learner, ran with seeds ${machine.seeds.split(' ').join(', ')} in every contender (the reference's \`set_random_seed_all\` given the seed; its default is 0): its times below are the median over the seeds, its SHD and F1 the mean, and the goal compares mean SHDs; each seed's numbers follow its table`);
+if (machine.seeds) L.push(`- SDCD's seeds: ${machine.seeds.split(' ').join(', ')} in every contender (see "What is timed")`);
 L.push(`- Load average (1, 5, 15 min) at start: ${machine.load_start ?? '–'} · native part: ${machine.load_native ?? '–'} · browser part: ${machine.load_browser ?? '–'} · reference part: ${machine.load_reference ?? '–'} · end: ${machine.load_end ?? '–'}`);
 L.push('');
 L.push('Datasets (written by `examples/bench_data.rs` with `causeway::data::synthetic::generate`, seed 1, n = 1000,');
@@ -208,6 +208,9 @@ L.push('- **Seeds**: SDCD (minibatches, initial weights and the validation split
 L.push('  `BENCH_SEEDS` (default 0 1 2) in every contender: the reference with `set_random_seed_all` given the seed, the');
 L.push('  native and browser runs with the learner\'s `seed` setting (typed into the page\'s field). One run of a');
 L.push('  stochastic method is one draw; the goal compares the mean SHD over the seeds and the median time.');
+L.push('- **Millisecond jobs**: a job whose median over the requested repeats is under 20 ms runs 15 times natively and');
+L.push('  7 times in the page (`BENCH_SHORT_RUNS`), a reference fit under 1 s 3 times (`BENCH_SHORT_RUNS_REF`), before');
+L.push('  the median is taken: one slow run of a 1 ms job would otherwise decide its verdict.');
 L.push('- **Native**: `examples/bench_learners.rs`: the CSV read once (untimed, as the page\'s preview reads it), then');
 L.push('  per run `jobs::LearnRun::start_cached` (default preparation and settings) and stepping to the end, release build.');
 L.push('- **Browser**: `bench/browser.mjs`: a fresh page per run on the release build (`make build-e2e`, served under');
@@ -241,7 +244,7 @@ L.push('Knobs (environment variables): `BENCH_LEARNERS` (default all six), `BENC
 L.push('`BENCH_DATASETS_<LEARNER>` (e.g. `BENCH_DATASETS_SDCD="er10 nl20"`), `BENCH_PARTS` (default');
 L.push('`reference native browser`), `BENCH_REPEATS` (native and browser, default 3), `BENCH_REF_REPEATS` (default 1),');
 L.push('`BENCH_REF_TIMEOUT` (seconds per reference run, default 600), `BENCH_BROWSER_TIMEOUT` (default 1800),');
-L.push('`BENCH_SEEDS` (SDCD\'s seeds, default `0 1 2`), `BENCH_REF_THREADS` (default 1), `BENCH_NOTEARS_POLY=1` (also time gCastle\'s NOTEARS port as shipped). Raw');
+L.push('`BENCH_SEEDS` (SDCD\'s seeds, default `0 1 2`), `BENCH_SHORT_RUNS` / `BENCH_SHORT_RUNS_REF` (default 7 / 3), `BENCH_REF_THREADS` (default 1), `BENCH_NOTEARS_POLY=1` (also time gCastle\'s NOTEARS port as shipped). Raw');
 L.push('results: `target/bench/raw/*.jsonl`; scored: `target/bench/results.jsonl`.');
 L.push('');
 
