@@ -13,6 +13,7 @@
 //! - [`viz`]: pure plot math (layered DAG layout).
 //! - [`jobs`]: what the worker does per job (read, prepare, step a learner), natively tested.
 //! - [`protocol`]: the worker boundary: the only place messages are (de)serialized.
+//! - [`share`]: shareable links: the page's settings as a readable URL fragment (no data).
 //! - `worker`, `ui` (wasm32 only): the Web Worker's message loop and the Leptos page.
 //!
 //! Invariant: everything outside `worker` and `ui` is plain Rust with no web crates, clocks,
@@ -31,6 +32,7 @@ pub mod metrics;
 pub mod optim;
 pub mod protocol;
 pub mod run;
+pub mod share;
 pub mod viz;
 
 #[cfg(all(target_arch = "wasm32", feature = "browser"))]
