@@ -27,6 +27,27 @@ use crate::data::synthetic::SyntheticParams;
 use crate::jobs::default_prep;
 use crate::protocol::{AlgorithmParams, DataSpec};
 
+/// How settings become JSON trees and back. [`Json`] is serde_json's own conversion; the page
+/// converts through the JavaScript values its worker messages already use (serde-wasm-bindgen
+/// and `JSON`), which keeps every settings type from being compiled a second time for
+/// serde_json (about 100 kB of gzipped wasm).
+pub trait Tree {
+    fn to_tree<T: Serialize>(value: &T) -> Value;
+    fn from_tree<T: DeserializeOwned>(tree: &Value) -> Option<T>;
+}
+
+/// [`Tree`] by `serde_json::to_value` and `from_value`.
+pub struct Json;
+
+impl Tree for Json {
+    fn to_tree<T: Serialize>(value: &T) -> Value {
+        serde_json::to_value(value).unwrap_or(Value::Null)
+    }
+    fn from_tree<T: DeserializeOwned>(tree: &Value) -> Option<T> {
+        T::deserialize(tree).ok()
+    }
+}
+
 /// The link format's version, written as `v=1` first in every link.
 pub const VERSION: u32 = 1;
 
@@ -175,9 +196,9 @@ impl InferFields {
 }
 
 /// A struct's fields as a JSON object (empty for a unit value).
-fn object<T: Serialize>(value: &T) -> Map<String, Value> {
-    match serde_json::to_value(value) {
-        Ok(Value::Object(map)) => map,
+fn object<B: Tree, T: Serialize>(value: &T) -> Map<String, Value> {
+    match B::to_tree(value) {
+        Value::Object(map) => map,
         _ => Map::new(),
     }
 }
@@ -209,7 +230,7 @@ fn push_diff(
 }
 
 /// The link's `key=value` pairs for `state`, in a fixed order.
-pub fn to_pairs(state: &SharedState) -> Vec<(String, String)> {
+pub fn to_pairs<B: Tree>(state: &SharedState) -> Vec<(String, String)> {
     let mut out = vec![("v".to_string(), VERSION.to_string())];
     out.push(("tab".to_string(), state.tab.clone()));
     out.push(("data".to_string(), state.data.id().to_string()));
@@ -217,8 +238,8 @@ pub fn to_pairs(state: &SharedState) -> Vec<(String, String)> {
         SharedData::Synthetic(p) => push_diff(
             &mut out,
             "data",
-            &object(p),
-            &object(&SyntheticParams::default()),
+            &object::<B, _>(p),
+            &object::<B, _>(&SyntheticParams::default()),
         ),
         SharedData::File(name) => out.push(("data.file".to_string(), name.clone())),
         _ => {}
@@ -226,8 +247,8 @@ pub fn to_pairs(state: &SharedState) -> Vec<(String, String)> {
     push_diff(
         &mut out,
         "prep",
-        &object(&state.prep),
-        &object(&state.data.default_prep()),
+        &object::<B, _>(&state.prep),
+        &object::<B, _>(&state.data.default_prep()),
     );
     let id = state.learner.id();
     out.push(("learner".to_string(), id.to_string()));
@@ -235,15 +256,15 @@ pub fn to_pairs(state: &SharedState) -> Vec<(String, String)> {
         push_diff(
             &mut out,
             id,
-            &variant_fields(&state.learner),
-            &variant_fields(&default),
+            &variant_fields::<B, _>(&state.learner),
+            &variant_fields::<B, _>(&default),
         );
     }
     push_diff(
         &mut out,
         "knowledge",
-        &object(&state.knowledge),
-        &object(&KnowledgeSpec::default()),
+        &object::<B, _>(&state.knowledge),
+        &object::<B, _>(&KnowledgeSpec::default()),
     );
     if state.pace_ms != 0 {
         out.push(("pace_ms".to_string(), state.pace_ms.to_string()));
@@ -253,17 +274,17 @@ pub fn to_pairs(state: &SharedState) -> Vec<(String, String)> {
     if state.tab == "infer" || state.infer != default_infer {
         out.push(("model".to_string(), model.to_string()));
         if let Some(default) = ModelSpec::default_for(model) {
-            let mut fields = object(&state.infer.model);
+            let mut fields = object::<B, _>(&state.infer.model);
             fields.remove("model");
-            let mut defaults = object(&default);
+            let mut defaults = object::<B, _>(&default);
             defaults.remove("model");
             push_diff(&mut out, "model", &fields, &defaults);
         }
         push_diff(
             &mut out,
             "infer",
-            &object(&InferFields::of(&state.infer)),
-            &object(&InferFields::of(&default_infer)),
+            &object::<B, _>(&InferFields::of(&state.infer)),
+            &object::<B, _>(&InferFields::of(&default_infer)),
         );
     }
     if state.run {
@@ -273,9 +294,9 @@ pub fn to_pairs(state: &SharedState) -> Vec<(String, String)> {
 }
 
 /// The fields inside an externally tagged enum value (`{"Dagma": {...}}`).
-fn variant_fields<T: Serialize>(value: &T) -> Map<String, Value> {
-    match serde_json::to_value(value) {
-        Ok(Value::Object(map)) => match map.into_iter().next() {
+fn variant_fields<B: Tree, T: Serialize>(value: &T) -> Map<String, Value> {
+    match B::to_tree(value) {
+        Value::Object(map) => match map.into_iter().next() {
             Some((_, Value::Object(inner))) => inner,
             _ => Map::new(),
         },
@@ -285,7 +306,12 @@ fn variant_fields<T: Serialize>(value: &T) -> Map<String, Value> {
 
 /// `state` as a URL fragment (without the `#`).
 pub fn encode(state: &SharedState) -> String {
-    to_pairs(state)
+    encode_with::<Json>(state)
+}
+
+/// [`encode`] with the page's conversion.
+pub fn encode_with<B: Tree>(state: &SharedState) -> String {
+    to_pairs::<B>(state)
         .iter()
         .map(|(k, v)| format!("{}={}", escape(k), escape(v)))
         .collect::<Vec<_>>()
@@ -351,6 +377,22 @@ pub struct Decoded {
     pub problems: Vec<String>,
 }
 
+/// `raw` as a JSON number: an integer if it is one, else a finite float.
+fn number(raw: &str) -> Option<Value> {
+    let t = raw.trim();
+    t.parse::<u64>()
+        .map(Value::from)
+        .or_else(|_| t.parse::<i64>().map(Value::from))
+        .ok()
+        .or_else(|| {
+            t.parse::<f64>()
+                .ok()
+                .filter(|x| x.is_finite())
+                .and_then(serde_json::Number::from_f64)
+                .map(Value::Number)
+        })
+}
+
 /// Reads `raw` as a JSON value of the type of `template`; `None` if it cannot be one.
 fn typed(raw: &str, template: &Value) -> Option<Value> {
     match template {
@@ -359,26 +401,16 @@ fn typed(raw: &str, template: &Value) -> Option<Value> {
             "false" | "0" => Some(Value::Bool(false)),
             _ => None,
         },
-        Value::Number(n) if n.is_u64() => raw.trim().parse::<u64>().ok().map(Value::from),
-        Value::Number(n) if n.is_i64() => raw.trim().parse::<i64>().ok().map(Value::from),
-        Value::Number(_) => raw
-            .trim()
-            .parse::<f64>()
-            .ok()
-            .filter(|x| x.is_finite())
-            .and_then(serde_json::Number::from_f64)
-            .map(Value::Number),
+        // Whole numbers as integers, others as floats: whether the setting takes either is
+        // the settings type's to say (a float field may have a whole default, which a JSON
+        // round trip through JavaScript writes as an integer).
+        Value::Number(_) => number(raw),
         Value::String(_) => Some(Value::String(raw.to_string())),
         // An optional setting at its default (none): empty stays none, else a number or text.
         Value::Null => Some(if raw.is_empty() {
             Value::Null
-        } else if let Some(n) = raw
-            .trim()
-            .parse::<f64>()
-            .ok()
-            .and_then(serde_json::Number::from_f64)
-        {
-            Value::Number(n)
+        } else if let Some(n) = number(raw) {
+            n
         } else {
             Value::String(raw.to_string())
         }),
@@ -393,7 +425,7 @@ type Wrap = Box<dyn Fn(Map<String, Value>) -> Value>;
 /// value such as `{"Dagma": {...}}`, the variant's fields; an internally tagged one keeps its
 /// tag, which is not a setting) and reads the result back; marks the pairs it read in `used`,
 /// and each problem names the setting and the value.
-fn apply<T: Serialize + DeserializeOwned + Clone>(
+fn apply<B: Tree, T: Serialize + DeserializeOwned + Clone>(
     default: &T,
     prefix: &str,
     what: &str,
@@ -401,8 +433,44 @@ fn apply<T: Serialize + DeserializeOwned + Clone>(
     used: &mut [bool],
     problems: &mut Vec<String>,
 ) -> T {
-    let (mut fields, wrap): (Map<String, Value>, Wrap) = match serde_json::to_value(default) {
-        Ok(Value::Object(map)) if map.len() == 1 && map.values().all(Value::is_object) => {
+    let tree = apply_tree(
+        B::to_tree(default),
+        &|tree| B::from_tree::<T>(tree).is_some(),
+        Link {
+            prefix,
+            what,
+            pairs,
+        },
+        used,
+        problems,
+    );
+    tree.and_then(|t| B::from_tree(&t))
+        .unwrap_or_else(|| default.clone())
+}
+
+/// The part of a link [`apply`] reads: the pairs under `prefix.`, for settings called `what`.
+struct Link<'a> {
+    prefix: &'a str,
+    what: &'a str,
+    pairs: &'a [(String, String)],
+}
+
+/// [`apply`] on the JSON tree of the default, with `fits` saying whether a tree reads back as
+/// the settings type (not generic, so the page carries one copy of it).
+fn apply_tree(
+    default: Value,
+    fits: &dyn Fn(&Value) -> bool,
+    link: Link,
+    used: &mut [bool],
+    problems: &mut Vec<String>,
+) -> Option<Value> {
+    let Link {
+        prefix,
+        what,
+        pairs,
+    } = link;
+    let (mut fields, wrap): (Map<String, Value>, Wrap) = match default {
+        Value::Object(map) if map.len() == 1 && map.values().all(Value::is_object) => {
             let (tag, inner) = map.into_iter().next().expect("one entry");
             let Value::Object(inner) = inner else {
                 unreachable!("checked by the guard")
@@ -412,8 +480,8 @@ fn apply<T: Serialize + DeserializeOwned + Clone>(
                 Box::new(move |m| Value::Object(Map::from_iter([(tag.clone(), Value::Object(m))]))),
             )
         }
-        Ok(Value::Object(map)) => (map, Box::new(Value::Object)),
-        _ => return default.clone(),
+        Value::Object(map) => (map, Box::new(Value::Object)),
+        _ => return None,
     };
     let start = format!("{prefix}.");
     for (i, (key, raw)) in pairs.iter().enumerate() {
@@ -438,11 +506,11 @@ fn apply<T: Serialize + DeserializeOwned + Clone>(
         }
         let previous = fields.get(name).cloned();
         // Check this one setting now, so that one bad value names itself.
-        let fits = candidates.into_iter().any(|v| {
+        let ok = candidates.into_iter().any(|v| {
             fields.insert(name.to_string(), v);
-            serde_json::from_value::<T>(wrap(fields.clone())).is_ok()
+            fits(&wrap(fields.clone()))
         });
-        if !fits {
+        if !ok {
             problems.push(format!(
                 "“{key}={raw}”: not a valid value for {what}'s “{name}”"
             ));
@@ -451,12 +519,17 @@ fn apply<T: Serialize + DeserializeOwned + Clone>(
             }
         }
     }
-    serde_json::from_value(wrap(fields)).unwrap_or_else(|_| default.clone())
+    Some(wrap(fields))
 }
 
 /// Reads a URL fragment (with or without its `#`). Always gives a state: whatever the link
 /// says that can be used, defaults for the rest, and a sentence for each part it could not use.
 pub fn decode(fragment: &str) -> Decoded {
+    decode_with::<Json>(fragment)
+}
+
+/// [`decode`] with the page's conversion.
+pub fn decode_with<B: Tree>(fragment: &str) -> Decoded {
     let fragment = fragment.strip_prefix('#').unwrap_or(fragment);
     let mut problems = Vec::new();
     let mut pairs: Vec<(String, String)> = Vec::new();
@@ -493,7 +566,7 @@ pub fn decode(fragment: &str) -> Decoded {
             "none" => SharedData::None,
             "sachs" => SharedData::Sachs,
             "sachs-full" => SharedData::SachsFull,
-            "synthetic" => SharedData::Synthetic(apply(
+            "synthetic" => SharedData::Synthetic(apply::<B, _>(
                 &SyntheticParams::default(),
                 "data",
                 "the generator",
@@ -510,7 +583,7 @@ pub fn decode(fragment: &str) -> Decoded {
             }
         };
     }
-    state.prep = apply(
+    state.prep = apply::<B, _>(
         &state.data.default_prep(),
         "prep",
         "the preparation",
@@ -533,8 +606,8 @@ pub fn decode(fragment: &str) -> Decoded {
     }
     let id = state.learner.id();
     let name = crate::causal::catalog::info(id).map_or(id, |a| a.name);
-    state.learner = apply(&state.learner, id, name, &pairs, &mut used, &mut problems);
-    state.knowledge = apply(
+    state.learner = apply::<B, _>(&state.learner, id, name, &pairs, &mut used, &mut problems);
+    state.knowledge = apply::<B, _>(
         &KnowledgeSpec::default(),
         "knowledge",
         "background knowledge",
@@ -555,7 +628,7 @@ pub fn decode(fragment: &str) -> Decoded {
         }
     }
     let model = state.infer.model.clone();
-    state.infer.model = apply(
+    state.infer.model = apply::<B, _>(
         &model,
         "model",
         "the model",
@@ -563,7 +636,7 @@ pub fn decode(fragment: &str) -> Decoded {
         &mut used,
         &mut problems,
     );
-    let fields = apply(
+    let fields = apply::<B, _>(
         &InferFields::of(&state.infer),
         "infer",
         "the sampler",
@@ -787,6 +860,60 @@ mod tests {
             all.contains("model=unicorn") && all.contains("tab=learn"),
             "{all}"
         );
+    }
+
+    /// The page's conversion as far as numbers go: through JavaScript and `JSON`, a float
+    /// with a whole value comes back as an integer.
+    struct JsLike;
+
+    fn whole_floats_as_integers(v: Value) -> Value {
+        match v {
+            Value::Number(n) => match n.as_f64() {
+                Some(x) if n.is_f64() && x.fract() == 0.0 && x.abs() < 9e15 => {
+                    Value::from(x as i64)
+                }
+                _ => Value::Number(n),
+            },
+            Value::Array(a) => Value::Array(a.into_iter().map(whole_floats_as_integers).collect()),
+            Value::Object(m) => Value::Object(
+                m.into_iter()
+                    .map(|(k, v)| (k, whole_floats_as_integers(v)))
+                    .collect(),
+            ),
+            other => other,
+        }
+    }
+
+    impl Tree for JsLike {
+        fn to_tree<T: Serialize>(value: &T) -> Value {
+            whole_floats_as_integers(Json::to_tree(value))
+        }
+        fn from_tree<T: DeserializeOwned>(tree: &Value) -> Option<T> {
+            Json::from_tree(tree)
+        }
+    }
+
+    #[test]
+    fn whole_floats_written_as_integers_read_back() {
+        let mut state = rich();
+        if let SharedData::Synthetic(p) = &mut state.data {
+            p.expected_degree = 3.0;
+        }
+        state.infer.init_radius = 1.5;
+        let link = encode_with::<JsLike>(&state);
+        assert!(link.contains("data.expected_degree=3&"), "{link}");
+        let back = decode_with::<JsLike>(&link);
+        assert!(back.problems.is_empty(), "{:?}", back.problems);
+        assert_eq!(back.state, state);
+        // An integer where a float is expected, and a float where an integer is: the first
+        // reads, the second is named.
+        let back = decode_with::<JsLike>("learner=dagma&dagma.mu_init=2&dagma.max_iter=1.5");
+        let AlgorithmParams::Dagma(d) = &back.state.learner else {
+            panic!()
+        };
+        assert_eq!(d.mu_init, 2.0);
+        assert_eq!(back.problems.len(), 1, "{:?}", back.problems);
+        assert!(back.problems[0].contains("dagma.max_iter=1.5"));
     }
 
     #[test]

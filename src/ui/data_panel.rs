@@ -5,7 +5,7 @@ use wasm_bindgen::JsCast;
 
 use super::{target_value, AppState, ErrorBox};
 use crate::data::csv_reader::{Fix, Prep, Problem, MAX_FILE_BYTES};
-use crate::data::synthetic::{GraphModel, Mechanism, NoiseScale, SyntheticParams};
+use crate::data::synthetic::{GraphModel, Mechanism, NoiseScale};
 use crate::protocol::{DataSpec, Inspection, UserError};
 
 fn fix_applied(prep: &Prep, fix: &Fix) -> bool {
@@ -95,7 +95,7 @@ pub fn DataPanel() -> impl IntoView {
 #[component]
 fn Examples() -> impl IntoView {
     let state = expect_context::<AppState>();
-    let synthetic = RwSignal::new(SyntheticParams::default());
+    let synthetic = state.synthetic;
     let number = move |ev: &web_sys::Event| target_value(ev).trim().parse::<f64>().ok();
     view! {
         <div class="examples">
@@ -103,7 +103,7 @@ fn Examples() -> impl IntoView {
             <button class="button" data-testid="example-sachs" on:click=move |_| state.load(DataSpec::Sachs)>
                 "Sachs et al. 2005 — protein signalling, 853 × 11, known graph"
             </button>
-            <button class="button" data-testid="example-sachs-full" on:click=move |_| state.load_sachs_full()>
+            <button class="button" data-testid="example-sachs-full" on:click=move |_| state.load_sachs_full(None)>
                 "Sachs et al. 2005, all 9 conditions — 7466 × 11 with intervention targets (for SDCD)"
             </button>
             <details class="synthetic">

@@ -12,6 +12,7 @@ mod download;
 mod heatmap;
 mod infer;
 mod params;
+mod share;
 
 use std::rc::Rc;
 
@@ -24,6 +25,7 @@ use crate::causal::knowledge::KnowledgeSpec;
 use crate::causal::notears::NotearsParams;
 use crate::causal::LearnedGraph;
 use crate::data::csv_reader::{check_size, Prep};
+use crate::data::synthetic::SyntheticParams;
 use crate::jobs::default_prep;
 use crate::protocol::{AlgorithmParams, DataSpec, Event, Inspection, Job, Snapshot, UserError};
 use crate::run::Progress;
@@ -83,6 +85,15 @@ pub struct AppState {
     /// The worker's idle-time warm-up has run to its end (`Event::WarmedUp`).
     pub warmed: RwSignal<bool>,
     pub client: StoredValue<Option<Rc<WorkerClient>>, LocalStorage>,
+    /// The section on screen.
+    pub tab: RwSignal<Tab>,
+    /// The generator's settings in the Data panel.
+    pub synthetic: RwSignal<SyntheticParams>,
+    /// A link named a file of the user's: its name, and the preparation and knowledge to
+    /// apply when a file of that name is loaded.
+    pub link_file: RwSignal<Option<(String, Prep, KnowledgeSpec)>>,
+    /// A link asked to run once its data is ready.
+    pub autorun: RwSignal<bool>,
 }
 
 impl AppState {
@@ -117,6 +128,10 @@ impl AppState {
             compute_ms: RwSignal::new(None),
             warmed: RwSignal::new(false),
             client: StoredValue::new_local(None),
+            tab: RwSignal::new(Tab::Discover),
+            synthetic: RwSignal::new(SyntheticParams::default()),
+            link_file: RwSignal::new(None),
+            autorun: RwSignal::new(false),
         }
     }
 
@@ -220,6 +235,16 @@ impl AppState {
         self.inspection.set(None);
         self.inspecting.set(true);
         self.status.set(RunStatus::Idle);
+        // A file a link named: its preparation and knowledge come from the link.
+        if let Some((name, prep, knowledge)) = self.link_file.get_untracked() {
+            if matches!(&spec, DataSpec::Csv { name: n, .. } if *n == name) {
+                self.prep.set(prep);
+                self.knowledge.set(knowledge);
+            } else {
+                self.autorun.set(false);
+            }
+            self.link_file.set(None);
+        }
         self.data.set(Some(spec.clone()));
         if let Some(client) = self.client() {
             let job_id = client.start(Job::Inspect { data: spec });
@@ -252,15 +277,28 @@ impl AppState {
         });
     }
 
+    /// Loads `spec` with a link's preparation and background knowledge instead of the defaults.
+    pub fn load_restoring(self, spec: DataSpec, prep: Prep, knowledge: KnowledgeSpec) {
+        self.load(spec);
+        self.prep.set(prep);
+        self.knowledge.set(knowledge);
+    }
+
     /// Fetches the full Sachs file from the site's own `data/` folder (a relative URL, so it
-    /// works under any sub-path) and loads it; too large to embed in the worker.
-    pub fn load_sachs_full(self) {
+    /// works under any sub-path) and loads it, with a link's preparation and knowledge if
+    /// given; too large to embed in the worker.
+    pub fn load_sachs_full(self, restoring: Option<(Prep, KnowledgeSpec)>) {
         self.cancel_run();
         self.load_error.set(None);
         self.inspecting.set(true);
         spawn_local(async move {
             match fetch_bytes("data/sachs_full.csv").await {
-                Ok(bytes) => self.load(DataSpec::SachsFull { bytes }),
+                Ok(bytes) => match restoring {
+                    Some((prep, knowledge)) => {
+                        self.load_restoring(DataSpec::SachsFull { bytes }, prep, knowledge)
+                    }
+                    None => self.load(DataSpec::SachsFull { bytes }),
+                },
                 Err(detail) => {
                     self.inspecting.set(false);
                     self.load_error.set(Some(UserError::new(
@@ -321,7 +359,7 @@ impl AppState {
 
 /// The page's sections; only the active one's panel is in the DOM.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Tab {
+pub enum Tab {
     Discover,
     Infer,
 }
@@ -349,7 +387,9 @@ fn App() -> impl IntoView {
     state.client.set_value(Some(client));
     provide_context(state);
     provide_context(infer::InferState::new());
-    let tab = RwSignal::new(Tab::Discover);
+    let infer = expect_context::<infer::InferState>();
+    let tab = state.tab;
+    share::restore_on_open(state, infer);
 
     let dragging = RwSignal::new(false);
     let _ = window_event_listener(ev::dragover, move |ev| {
@@ -418,7 +458,9 @@ fn App() -> impl IntoView {
                 <button role="tab" aria-selected="false" class="tab" disabled=true tabindex="-1"
                     title="The algorithm gallery is coming next">"Learn"</button>
             </nav>
+            <share::ShareButton />
         </header>
+        <share::LinkNotice />
         <main class="layout">
             <data_panel::DataPanel />
             <div id="panel" role="tabpanel" class="tab-panel"

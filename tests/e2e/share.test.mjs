@@ -1,0 +1,120 @@
+// Browser tests of shareable links: "Share link" puts the page's settings in the address, a page
+// opened with that address gets them back (and the same graph), a link can run on opening, a
+// link that names the user's own file asks for it, and what a link gets wrong is said by name.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startSite, linearGaussianCsv } from './helpers.mjs';
+
+let site;
+before(async () => { site = await startSite(); });
+after(async () => {
+  assert.deepEqual(site.offOrigin, [], 'no request may leave the site\'s origin');
+  await site.close();
+});
+
+async function setField(app, testid, value) {
+  await app.page.fill(`[data-testid=${testid}]`, value);
+  await app.page.dispatchEvent(`[data-testid=${testid}]`, 'change');
+}
+
+test('a shared link reopens the same data, learner, settings and knowledge, and learns the same graph', async () => {
+  const app = await site.open();
+  await app.page.click('[data-testid=example-synthetic-open]');
+  await setField(app, 'synthetic-d', '8');
+  await setField(app, 'synthetic-seed', '4');
+  await app.page.selectOption('[data-testid=synthetic-graph]', 'scale-free');
+  await app.page.click('[data-testid=example-synthetic]');
+  await app.waitForPreview();
+  await app.page.check('[data-testid=standardize]');
+  await app.page.selectOption('[data-testid=algorithm]', 'pc');
+  await setField(app, 'param-alpha', '0.01');
+  await app.page.click('[data-testid=knowledge] summary');
+  await app.page.fill('[data-testid=knowledge-forbidden]', 'X1 -> X2');
+  await app.page.dispatchEvent('[data-testid=knowledge-forbidden]', 'change');
+  await app.run();
+  await app.waitForState('done');
+  const edges = await app.edges();
+  assert.ok(edges.length > 0);
+
+  await app.page.click('[data-testid=share]');
+  const link = await app.page.inputValue('[data-testid=share-url]');
+  for (const part of ['v=1', 'tab=discover', 'data=synthetic', 'data.n_nodes=8', 'data.seed=4', 'data.graph=scale-free',
+    'prep.standardize=true', 'learner=pc', 'pc.alpha=0.01', 'knowledge.forbidden=X1%20-%3E%20X2']) {
+    assert.ok(link.split('#')[1].split('&').includes(part), `${part} in ${link}`);
+  }
+  assert.ok(!link.includes('data.n_rows'), `settings at their defaults stay out: ${link}`);
+  assert.equal(new URL(app.page.url()).hash, new URL(link).hash, 'the address bar shows the link');
+  assert.match(await app.page.innerText('[data-testid=share-panel]'), /seeded: the link makes the same data set again/);
+  await app.page.keyboard.press('Escape');
+  await app.close();
+
+  const again = await site.open(new URL(link).hash);
+  await again.waitForPreview();
+  assert.equal(await again.page.inputValue('[data-testid=algorithm]'), 'pc');
+  assert.equal(Number(await again.page.inputValue('[data-testid=param-alpha]')), 0.01);
+  assert.equal(await again.page.inputValue('[data-testid=synthetic-d]'), '8');
+  assert.ok(await again.page.isChecked('[data-testid=standardize]'));
+  await again.page.click('[data-testid=knowledge] summary');
+  assert.equal(await again.page.inputValue('[data-testid=knowledge-forbidden]'), 'X1 -> X2');
+  assert.equal(await again.page.locator('[data-testid=link-problems]').count(), 0);
+  await again.run();
+  await again.waitForState('done');
+  assert.deepEqual(await again.edges(), edges);
+  assert.deepEqual(again.errors, []);
+  await again.close();
+});
+
+test('a link can run on opening, and what it gets wrong is named while the rest applies', async () => {
+  const app = await site.open('#v=1&data=sachs&learner=ges&ges.colour=red&foo=1&run=1');
+  await app.waitForState('done', 120_000);
+  assert.equal(await app.page.inputValue('[data-testid=algorithm]'), 'ges');
+  assert.equal(await app.page.locator('[data-testid=dag] [data-node]').count(), 11);
+  const problems = await app.page.innerText('[data-testid=link-problems]');
+  assert.match(problems, /Part of this link could not be used/);
+  assert.match(problems, /GES has no setting “colour”/);
+  assert.match(problems, /“foo” is not a setting/);
+  await app.page.click('[data-testid=link-problems] button');
+  assert.equal(await app.page.locator('[data-testid=link-problems]').count(), 0);
+  // "Run when opened" goes into the next link.
+  await app.page.click('[data-testid=share]');
+  assert.ok(!(await app.page.inputValue('[data-testid=share-url]')).includes('run=1'));
+  await app.page.check('[data-testid=share-run]');
+  assert.ok((await app.page.inputValue('[data-testid=share-url]')).endsWith('&run=1'));
+  assert.deepEqual(app.errors, []);
+  await app.close();
+});
+
+test('a link naming your own file asks for it, then applies its settings and runs', async () => {
+  const csv = linearGaussianCsv(['A', 'B', 'C'], [['A', 'B', 1.5], ['B', 'C', -1.2]], 600, 5);
+  const app = await site.open('#v=1&data=file&data.file=chain.csv&prep.standardize=true&learner=pc&run=1');
+  assert.match(await app.page.innerText('[data-testid=link-file]'), /made with the file “chain\.csv”[\s\S]*Drop it on the page/);
+  assert.equal(await app.state(), 'idle', 'nothing runs before the file is there');
+  await app.dropFile('chain.csv', csv);
+  await app.waitForState('done');
+  assert.equal(await app.page.locator('[data-testid=link-file]').count(), 0);
+  assert.ok(await app.page.isChecked('[data-testid=standardize]'));
+  assert.deepEqual(await app.edges(), ['A--B', 'B--C']);
+  // The link for this page names the file and says it is not inside.
+  await app.page.click('[data-testid=share]');
+  assert.ok((await app.page.inputValue('[data-testid=share-url]')).includes('data=file&data.file=chain.csv'));
+  assert.match(await app.page.innerText('[data-testid=share-panel]'), /does not contain it/);
+  assert.deepEqual(app.errors, []);
+  await app.close();
+});
+
+test('an Infer link restores the model, its data and the sampler', async () => {
+  const app = await site.open('#v=1&tab=infer&model=beta-binomial&model.heads=12&infer.method=rwmh&infer.chains=2&infer.seed=9');
+  assert.equal(await app.page.getAttribute('[data-testid=tab-infer]', 'aria-selected'), 'true');
+  assert.equal(await app.page.inputValue('[data-testid=model]'), 'beta-binomial');
+  assert.equal(await app.page.inputValue('[data-testid=bb-heads]'), '12');
+  assert.equal(await app.page.inputValue('[data-testid=sampler]'), 'rwmh');
+  assert.equal(await app.page.inputValue('[data-testid=chains]'), '2');
+  assert.equal(await app.page.inputValue('[data-testid=seed]'), '9');
+  await app.page.click('[data-testid=share]');
+  const link = await app.page.inputValue('[data-testid=share-url]');
+  for (const part of ['tab=infer', 'model=beta-binomial', 'model.heads=12', 'infer.method=rwmh', 'infer.chains=2', 'infer.seed=9']) {
+    assert.ok(link.split('#')[1].split('&').includes(part), `${part} in ${link}`);
+  }
+  assert.deepEqual(app.errors, []);
+  await app.close();
+});
