@@ -229,6 +229,14 @@ fn publish(shared: &SharedState) -> String {
     format!("{base}#{fragment}")
 }
 
+fn focus_by_id(id: &str) {
+    if let Some(el) = document().get_element_by_id(id) {
+        if let Ok(el) = el.dyn_into::<web_sys::HtmlElement>() {
+            let _ = el.focus();
+        }
+    }
+}
+
 /// The header's button and the panel it opens: the link, whether it runs on opening, and
 /// what it does and does not carry.
 #[component]
@@ -261,7 +269,7 @@ pub fn ShareButton() -> impl IntoView {
     };
     view! {
         <div class="share">
-            <button class="button" data-testid="share" aria-expanded=move || open.get().to_string()
+            <button class="button" id="share-button" data-testid="share" aria-expanded=move || open.get().to_string()
                 aria-controls="share-panel"
                 on:click=move |_| {
                     if open.get_untracked() {
@@ -269,6 +277,8 @@ pub fn ShareButton() -> impl IntoView {
                     } else {
                         open.set(true);
                         refresh();
+                        // Keyboard users land on the link, selected, ready to copy.
+                        request_animation_frame(|| focus_by_id("share-url"));
                     }
                 }>
                 "Share link"
@@ -276,13 +286,16 @@ pub fn ShareButton() -> impl IntoView {
             <Show when=move || open.get()>
                 <div class="share-panel" id="share-panel" data-testid="share-panel" role="dialog"
                     aria-label="Share a link to these settings"
-                    on:keydown=move |ev: ev::KeyboardEvent| if ev.key() == "Escape" { open.set(false) }>
+                    on:keydown=move |ev: ev::KeyboardEvent| if ev.key() == "Escape" {
+                        open.set(false);
+                        focus_by_id("share-button");
+                    }>
                     <p class="small">
                         "This link opens Causeway with the same data source, preparation, learner, \
                          settings, background knowledge and Infer model. It is now also in the \
                          address bar."
                     </p>
-                    <input type="text" readonly data-testid="share-url" aria-label="Link"
+                    <input type="text" readonly id="share-url" data-testid="share-url" aria-label="Link"
                         prop:value=move || url.get()
                         on:focus=move |ev| {
                             if let Some(input) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok()) {
@@ -306,7 +319,10 @@ pub fn ShareButton() -> impl IntoView {
                         }}
                     </p>
                     {move || file_note().map(|note| view! { <p class="small muted">{note}</p> })}
-                    <button class="button" on:click=move |_| open.set(false)>"Close"</button>
+                    <button class="button" on:click=move |_| {
+                        open.set(false);
+                        focus_by_id("share-button");
+                    }>"Close"</button>
                 </div>
             </Show>
         </div>

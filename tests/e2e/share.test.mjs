@@ -45,7 +45,11 @@ test('a shared link reopens the same data, learner, settings and knowledge, and 
   assert.ok(!link.includes('data.n_rows'), `settings at their defaults stay out: ${link}`);
   assert.equal(new URL(app.page.url()).hash, new URL(link).hash, 'the address bar shows the link');
   assert.match(await app.page.innerText('[data-testid=share-panel]'), /seeded: the link makes the same data set again/);
+  // From the keyboard: the link is focused and selected on opening, Escape closes and goes back.
+  assert.equal(await app.page.evaluate(() => document.activeElement?.getAttribute('data-testid')), 'share-url');
   await app.page.keyboard.press('Escape');
+  assert.equal(await app.page.locator('[data-testid=share-panel]').count(), 0);
+  assert.equal(await app.page.evaluate(() => document.activeElement?.getAttribute('data-testid')), 'share');
   await app.close();
 
   const again = await site.open(new URL(link).hash);
