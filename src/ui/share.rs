@@ -169,19 +169,23 @@ pub fn restore_on_open(state: AppState, infer: InferState) {
             return;
         }
         let tab = state.tab.get_untracked();
-        let has_data = state.data.with(Option::is_some);
-        if state.load_error.with(Option::is_some) || state.link_file.with(Option::is_some) {
-            // Nothing to run on until the named file is dropped (then this runs again).
+        if state.load_error.with(Option::is_some) {
+            // The link's data could not be loaded (said in the Data panel): nothing to run.
+            state.autorun.set(false);
             return;
         }
-        if !has_data {
+        if state.link_file.with(Option::is_some) || state.inspecting.get() {
+            // Waiting for the named file to be dropped, or for an example to arrive.
+            return;
+        }
+        if state.data.with(Option::is_none) {
             state.autorun.set(false);
             if tab == Tab::Infer {
-                infer.start(state);
+                start_infer_soon(state, infer);
             }
             return;
         }
-        if state.inspecting.get() || state.inspection.with(Option::is_none) {
+        if state.inspection.with(Option::is_none) {
             return;
         }
         state.autorun.set(false);
@@ -189,10 +193,16 @@ pub fn restore_on_open(state: AppState, infer: InferState) {
             Tab::Discover if state.status.get_untracked() != RunStatus::Running => {
                 state.start_run()
             }
-            Tab::Infer => infer.start(state),
+            Tab::Infer => start_infer_soon(state, infer),
             _ => {}
         }
     });
+}
+
+/// Starts the Infer run on the next frame, after the tab's own effects have settled (a
+/// regression binds its outcome and predictors to the data's columns in one).
+fn start_infer_soon(state: AppState, infer: InferState) {
+    request_animation_frame(move || infer.start(state));
 }
 
 /// `navigator.clipboard.writeText(text)`; false if the browser refuses (no permission, or a

@@ -88,6 +88,16 @@ test('a link can run on opening, and what it gets wrong is named while the rest 
   await app.close();
 });
 
+test('a link to the full Sachs example waits for its download, keeps its intervention column and runs', async () => {
+  const app = await site.open('#v=1&data=sachs-full&learner=sdcd&sdcd.stage1_epochs=30&sdcd.stage2_epochs=30&run=1');
+  await app.waitForState('done', 120_000);
+  assert.equal(await app.page.inputValue('[data-testid=intervention-column]'), 'target');
+  assert.equal(await app.page.inputValue('[data-testid=param-stage1-epochs]'), '30');
+  assert.equal(await app.page.locator('[data-testid=dag] [data-node]').count(), 11);
+  assert.deepEqual(app.errors, []);
+  await app.close();
+});
+
 test('a link naming your own file asks for it, then applies its settings and runs', async () => {
   const csv = linearGaussianCsv(['A', 'B', 'C'], [['A', 'B', 1.5], ['B', 'C', -1.2]], 600, 5);
   const app = await site.open('#v=1&data=file&data.file=chain.csv&prep.standardize=true&learner=pc&run=1');
@@ -121,4 +131,11 @@ test('an Infer link restores the model, its data and the sampler', async () => {
   }
   assert.deepEqual(app.errors, []);
   await app.close();
+
+  // A regression bound to generated data runs on opening, with the data's default binding.
+  const reg = await site.open('#v=1&tab=infer&data=synthetic&data.n_nodes=4&model=linear-regression&infer.warmup=200&infer.draws=200&infer.chains=2&run=1');
+  await reg.waitForState('done', 120_000);
+  assert.equal(await reg.page.inputValue('[data-testid=outcome]'), 'X4');
+  assert.deepEqual(reg.errors, []);
+  await reg.close();
 });
