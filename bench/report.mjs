@@ -244,7 +244,7 @@ L.push('Knobs (environment variables): `BENCH_LEARNERS` (default all six), `BENC
 L.push('`BENCH_DATASETS_<LEARNER>` (e.g. `BENCH_DATASETS_SDCD="er10 nl20"`), `BENCH_PARTS` (default');
 L.push('`reference native browser`), `BENCH_REPEATS` (native and browser, default 3), `BENCH_REF_REPEATS` (default 1),');
 L.push('`BENCH_REF_TIMEOUT` (seconds per reference run, default 600), `BENCH_BROWSER_TIMEOUT` (default 1800),');
-L.push('`BENCH_SEEDS` (SDCD\'s seeds, default `0 1 2`), `BENCH_SHORT_RUNS` / `BENCH_SHORT_RUNS_REF` (default 7 / 3), `BENCH_REF_THREADS` (default 1), `BENCH_NOTEARS_POLY=1` (also time gCastle\'s NOTEARS port as shipped). Raw');
+L.push('`BENCH_SEEDS` (SDCD\'s seeds, default `0 1 2`), `BENCH_SHORT_RUNS` / `BENCH_SHORT_RUNS_REF` (default 7 / 3), `BENCH_REF_THREADS` (default 1), `BENCH_NOTEARS_POLY=1` (also time gCastle\'s NOTEARS port as shipped), `BENCH_SETTLE_LOAD` / `BENCH_SETTLE_MAX` (before each part, wait up to 180 s for the 1-minute load average to fall below 1.5). Raw');
 L.push('results: `target/bench/raw/*.jsonl`; scored: `target/bench/results.jsonl`.');
 L.push('');
 

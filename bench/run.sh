@@ -18,6 +18,8 @@
 #   BENCH_BROWSER_TIMEOUT  seconds per browser run (default 1800)
 #   BENCH_REF_THREADS   BLAS/OpenMP/torch threads of the references (default 1: the worker is single-threaded)
 #   BENCH_NOTEARS_POLY  1 to also time gCastle's NOTEARS port as shipped (polynomial h)
+#   BENCH_SETTLE_LOAD, BENCH_SETTLE_MAX  before each part, wait up to MAX seconds (default 180) for
+#                       the 1-minute load average to fall below LOAD (default 1.5)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PWD/node_modules/.bin:$PATH"
@@ -67,6 +69,19 @@ rm -f "$RAW"/*.jsonl "$OUT"/results.jsonl "$OUT"/reference-env*.json
 
 machine_field() { node -e 'const fs=require("fs");const p=process.argv[1];const m=JSON.parse(fs.readFileSync(p));m[process.argv[2]]=process.argv[3];fs.writeFileSync(p,JSON.stringify(m,null,1));' "$OUT/machine.json" "$1" "$2"; }
 load_mark() { machine_field "load_$1" "$(date -u '+%H:%M:%S') $(cut -d' ' -f1-3 /proc/loadavg)"; }
+# Before each part, wait (up to BENCH_SETTLE_MAX seconds) for the 1-minute load average to fall
+# below BENCH_SETTLE_LOAD: Chromium's processes linger after the browser part, and at 09:30 on
+# 2026-12-03 the references started at load 3.9, which slows them and flatters Causeway's ratios.
+SETTLE_LOAD=${BENCH_SETTLE_LOAD:-1.5}
+SETTLE_MAX=${BENCH_SETTLE_MAX:-180}
+settle() {
+  local waited=0
+  until awk -v t="$SETTLE_LOAD" '{ exit !($1 < t) }' /proc/loadavg || [ "$waited" -ge "$SETTLE_MAX" ]; do
+    sleep 5; waited=$((waited + 5))
+  done
+  [ "$waited" -gt 0 ] && say "waited ${waited} s for the load average to settle ($(cut -d' ' -f1 /proc/loadavg))"
+  return 0
+}
 echo '{}' > "$OUT/machine.json"
 machine_field date "$(date -u '+%Y-%m-%d %H:%M UTC')"
 machine_field cpu "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
@@ -114,6 +129,7 @@ cargo run -q --release --example bench_data -- "$DATA"
 load_mark start
 
 if [[ $PARTS == *" native "* ]]; then
+  settle
   load_mark native
   for l in "${LEARNERS[@]}"; do
     read -r -a names <<< "$(datasets_for "$l")"
@@ -128,6 +144,7 @@ if [[ $PARTS == *" native "* ]]; then
 fi
 
 if [[ $PARTS == *" browser "* ]]; then
+  settle
   load_mark browser
   for l in "${LEARNERS[@]}"; do
     read -r -a names <<< "$(datasets_for "$l")"
@@ -143,6 +160,7 @@ if [[ $PARTS == *" browser "* ]]; then
 fi
 
 if [[ $PARTS == *" reference "* ]]; then
+  settle
   load_mark reference
   # These may be set on this machine and slow numpy down; the thread count is fixed.
   REF_ENV=(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS="$REF_THREADS"
