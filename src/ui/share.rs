@@ -43,9 +43,10 @@ pub struct LinkState {
     pub problems: RwSignal<Vec<String>>,
 }
 
-/// The page's settings now, as a link would hold them.
+/// The page's settings now, as a link would hold them (read reactively: an effect that calls
+/// this runs again when any of them changes).
 fn current(state: AppState, infer: InferState, run: bool) -> SharedState {
-    untrack(|| SharedState {
+    SharedState {
         tab: match state.tab.get() {
             Tab::Discover => "discover",
             Tab::Infer => "infer",
@@ -69,7 +70,7 @@ fn current(state: AppState, infer: InferState, run: bool) -> SharedState {
             advi_optimizer: infer.advi_optimizer.get(),
         },
         run,
-    })
+    }
 }
 
 /// Puts a decoded link's settings on the page and loads the data it names.
@@ -256,13 +257,28 @@ pub fn ShareButton() -> impl IntoView {
     let open = RwSignal::new(false);
     let run = RwSignal::new(false);
     let url = RwSignal::new(String::new());
+    // Some(true) copied, Some(false) the browser refused, None not yet; `stale`: the settings
+    // changed after the copy.
     let copied = RwSignal::new(None::<bool>);
+    let stale = RwSignal::new(false);
     let refresh = move || {
-        let link = publish(&current(state, infer, run.get_untracked()));
+        let link = publish(&untrack(|| current(state, infer, run.get())));
         url.set(link.clone());
         copied.set(None);
+        stale.set(false);
         spawn_local(async move { copied.set(Some(copy_to_clipboard(&link).await)) });
     };
+    // While the panel is open, the link (and the address bar) follow every change of settings.
+    Effect::new(move |previous: Option<SharedState>| {
+        let now = current(state, infer, run.get());
+        if open.get() && previous.as_ref().is_some_and(|p| *p != now) {
+            url.set(publish(&now));
+            if copied.get_untracked().is_some() {
+                stale.set(true);
+            }
+        }
+        now
+    });
     let file_note = move || {
         open.get();
         state.data.with(|d| match d {
@@ -323,6 +339,7 @@ pub fn ShareButton() -> impl IntoView {
                     </label>
                     <p class="small muted" data-testid="share-copied" role="status">
                         {move || match copied.get() {
+                            _ if stale.get() => "The settings changed: the link above follows them; copy it again (Ctrl+C or ⌘C).",
                             Some(true) => "Copied to the clipboard.",
                             Some(false) => "Select the link and copy it (Ctrl+C or ⌘C).",
                             None => "",

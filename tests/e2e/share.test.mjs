@@ -84,6 +84,10 @@ test('a link can run on opening, and what it gets wrong is named while the rest 
   assert.ok(!(await app.page.inputValue('[data-testid=share-url]')).includes('run=1'));
   await app.page.check('[data-testid=share-run]');
   assert.ok((await app.page.inputValue('[data-testid=share-url]')).endsWith('&run=1'));
+  // With the panel open, the link follows the settings.
+  await app.page.selectOption('[data-testid=algorithm]', 'pc');
+  await app.page.waitForFunction(() => document.querySelector('[data-testid=share-url]').value.includes('learner=pc'));
+  assert.ok(new URL(app.page.url()).hash.includes('learner=pc'), 'and so does the address bar');
   assert.deepEqual(app.errors, []);
   await app.close();
 });
