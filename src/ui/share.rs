@@ -73,8 +73,10 @@ fn current(state: AppState, infer: InferState, run: bool) -> SharedState {
     }
 }
 
-/// Puts a decoded link's settings on the page and loads the data it names.
-fn apply(state: AppState, infer: InferState, shared: SharedState) {
+/// Puts a decoded link's settings on the page and loads the data it names; returns what of it
+/// the page could not use.
+fn apply(state: AppState, infer: InferState, shared: SharedState) -> Vec<String> {
+    let mut problems = Vec::new();
     let SharedState {
         tab,
         data,
@@ -109,8 +111,17 @@ fn apply(state: AppState, infer: InferState, shared: SharedState) {
             }
         });
     }
-    if let Some((id, _)) = METHODS.iter().find(|(id, _)| *id == inf.method) {
-        infer.method.set(id);
+    match METHODS.iter().find(|(id, _)| *id == inf.method) {
+        Some((id, _)) => infer.method.set(id),
+        None => problems.push(format!(
+            "“infer.method={}”: the methods are {}",
+            inf.method,
+            METHODS
+                .iter()
+                .map(|(id, _)| *id)
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
     }
     infer.chains.set(inf.chains);
     infer.warmup.set(inf.warmup);
@@ -135,6 +146,7 @@ fn apply(state: AppState, infer: InferState, shared: SharedState) {
         }
         SharedData::File(name) => state.link_file.set(Some((name, prep, knowledge))),
     }
+    problems
 }
 
 /// The fragment of the page's address, without `#`.
@@ -160,8 +172,9 @@ pub fn restore_on_open(state: AppState, infer: InferState) {
             return;
         }
         let decoded = decode_with::<Js>(&fragment);
-        link.problems.set(decoded.problems);
-        apply(state, infer, decoded.state);
+        let mut problems = decoded.problems;
+        problems.extend(apply(state, infer, decoded.state));
+        link.problems.set(problems);
     };
     restore();
     let _ = window_event_listener(ev::hashchange, move |_| restore());

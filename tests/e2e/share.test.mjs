@@ -69,7 +69,7 @@ test('a shared link reopens the same data, learner, settings and knowledge, and 
 });
 
 test('a link can run on opening, and what it gets wrong is named while the rest applies', async () => {
-  const app = await site.open('#v=1&data=sachs&learner=ges&ges.colour=red&foo=1&run=1');
+  const app = await site.open('#v=1&data=sachs&learner=ges&ges.colour=red&foo=1&infer.method=gibbs&run=1');
   await app.waitForState('done', 120_000);
   assert.equal(await app.page.inputValue('[data-testid=algorithm]'), 'ges');
   assert.equal(await app.page.locator('[data-testid=dag] [data-node]').count(), 11);
@@ -77,6 +77,7 @@ test('a link can run on opening, and what it gets wrong is named while the rest 
   assert.match(problems, /Part of this link could not be used/);
   assert.match(problems, /GES has no setting “colour”/);
   assert.match(problems, /“foo” is not a setting/);
+  assert.match(problems, /“infer.method=gibbs”: the methods are nuts, hmc/);
   await app.page.click('[data-testid=link-problems] button');
   assert.equal(await app.page.locator('[data-testid=link-problems]').count(), 0);
   // "Run when opened" goes into the next link.
