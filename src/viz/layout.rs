@@ -71,7 +71,8 @@ pub fn layered_layout(graph: &DiGraph, undirected: &[(usize, usize)]) -> Layout 
     let layers = assign_layers(n, &edges);
     let mut proper = Proper::build(n, &layers, &edges);
     reduce_crossings(&mut proper);
-    let xs = coordinates(&proper);
+    let mut xs = coordinates(&proper);
+    pack_components(&proper, &mut xs);
 
     let min_x = xs[..n].iter().copied().fold(f64::INFINITY, f64::min);
     let max_x = xs[..n].iter().copied().fold(f64::NEG_INFINITY, f64::max);
@@ -526,6 +527,75 @@ fn transpose(p: &mut Proper, pos: &mut [usize]) {
     }
 }
 
+/// Closes the empty space between unconnected parts of the drawing: the connected components
+/// (long edges' dummies included), taken from left to right, slide left until half a node
+/// spacing from everything before them; components whose spans overlap move together, so no
+/// crossing or overlap is created and the shape of each stays the same.
+/// (Centring the layers on the widest one can leave a small component far from the rest.)
+fn pack_components(p: &Proper, x: &mut [f64]) {
+    let n = p.n_nodes();
+    let half = |v: usize| {
+        if v < p.n_real {
+            NODE_SPACING / 2.0
+        } else {
+            DUMMY_HALF_WIDTH
+        }
+    };
+    let mut component = vec![usize::MAX; n];
+    let mut extents: Vec<(f64, f64, usize)> = Vec::new();
+    for start in 0..n {
+        if component[start] != usize::MAX {
+            continue;
+        }
+        let id = extents.len();
+        let (mut left, mut right) = (f64::INFINITY, f64::NEG_INFINITY);
+        let mut stack = vec![start];
+        component[start] = id;
+        while let Some(v) = stack.pop() {
+            left = left.min(x[v] - half(v));
+            right = right.max(x[v] + half(v));
+            for &u in p.up[v].iter().chain(&p.down[v]) {
+                if component[u] == usize::MAX {
+                    component[u] = id;
+                    stack.push(u);
+                }
+            }
+        }
+        extents.push((left, right, id));
+    }
+    if extents.len() < 2 {
+        return;
+    }
+    // Components whose spans overlap (one may sit between another's nodes) move as one group;
+    // the groups' spans are disjoint, and each slides left up to the one before.
+    extents.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let mut shift = vec![0.0; extents.len()];
+    let mut reach = f64::NEG_INFINITY; // right edge of the groups placed so far
+    let mut k = 0;
+    while k < extents.len() {
+        let (left, mut right) = (extents[k].0, extents[k].1);
+        let mut end = k + 1;
+        while end < extents.len() && extents[end].0 < right {
+            right = right.max(extents[end].1);
+            end += 1;
+        }
+        let room = left - (reach + NODE_SPACING / 2.0);
+        let by = if reach.is_finite() && room > 0.0 {
+            room
+        } else {
+            0.0
+        };
+        for &(_, _, id) in &extents[k..end] {
+            shift[id] = by;
+        }
+        reach = right - by;
+        k = end;
+    }
+    for (v, xv) in x.iter_mut().enumerate() {
+        *xv -= shift[component[v]];
+    }
+}
+
 /// x of every node (real and dummy): layers spaced and centred, then passes that move each node
 /// toward the mean x of its neighbours above (down pass) or below (up pass), finishing with
 /// both, while keeping each layer's order and minimum gaps.
@@ -705,6 +775,51 @@ mod tests {
             }]
         );
         assert_eq!((one.width, one.height), (2.0 * MARGIN, 2.0 * MARGIN));
+    }
+
+    #[test]
+    fn unconnected_parts_sit_side_by_side() {
+        // A wide star (one parent, eight children, edges skipping a layer through dummies)
+        // beside a separate three-node chain: the chain must not float half the star's width
+        // away, and nothing may overlap.
+        let mut edges: Vec<(usize, usize)> = (1..9).map(|c| (0, c)).collect();
+        edges.extend([(1, 9), (9, 10), (0, 10)]);
+        edges.extend([(11, 12), (12, 13)]);
+        let g = DiGraph::from_edges(14, &edges);
+        let layout = layered_layout(&g, &[]);
+        let xs = |nodes: std::ops::Range<usize>| {
+            nodes
+                .map(|v| layout.positions[v].x)
+                .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| {
+                    (a.min(x), b.max(x))
+                })
+        };
+        let (star, chain) = (xs(0..11), xs(11..14));
+        let gap = if chain.0 > star.1 {
+            chain.0 - star.1
+        } else {
+            star.0 - chain.1
+        };
+        // Without packing the chain sat 1212 px from the star; the star's long edge (through a
+        // dummy, right of its nodes) keeps it a little over two spacings away.
+        assert!(
+            gap <= 2.5 * NODE_SPACING + 1e-9,
+            "{gap} between {star:?} and {chain:?}"
+        );
+        for a in 0..14 {
+            for b in a + 1..14 {
+                let (pa, pb) = (&layout.positions[a], &layout.positions[b]);
+                if pa.layer == pb.layer {
+                    assert!(
+                        (pa.x - pb.x).abs() >= NODE_SPACING - 1e-9,
+                        "{a} and {b} overlap"
+                    );
+                }
+            }
+        }
+        assert_eq!(count_crossings(&layout, &edges), 0);
+        let width = star.1 - star.0 + chain.1 - chain.0 + gap + 2.0 * MARGIN;
+        assert!(layout.width <= width + 1e-9, "{} > {width}", layout.width);
     }
 
     #[test]
