@@ -220,6 +220,8 @@ pub fn DagView(
     scene: Scene,
     overrides: RwSignal<Vec<Option<(f64, f64)>>>,
     color_by_truth: RwSignal<bool>,
+    /// Shrink to the panel's width rather than keep labels at a legible size and scroll.
+    fit: RwSignal<bool>,
 ) -> impl IntoView {
     let n = scene.names.len();
     let (width, height) = (scene.layout.width.max(120.0), scene.layout.height.max(80.0));
@@ -387,7 +389,10 @@ pub fn DagView(
             <svg id="dag-svg" data-testid="dag" xmlns="http://www.w3.org/2000/svg" role="img"
                 aria-label=format!("Learned graph: {} nodes, {} edges", n, scene.edges.len())
                 viewBox=format!("0 0 {width:.0} {height:.0}") preserveAspectRatio="xMinYMin meet"
-                width="100%" style=format!("min-width: {:.0}px; aspect-ratio: {width:.0} / {height:.0}", 0.8 * width)>
+                width="100%" style=move || {
+                    let min = if fit.get() { 0.0 } else { 0.8 * width };
+                    format!("min-width: {min:.0}px; aspect-ratio: {width:.0} / {height:.0}")
+                }>
                 <defs>{markers}</defs>
                 <rect width="100%" height="100%" fill="#ffffff" />
                 <g class="missing-edges">{missing_views}</g>

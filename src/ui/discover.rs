@@ -95,6 +95,8 @@ pub fn DiscoverPanel() -> impl IntoView {
         overrides.set(Vec::new());
     });
     let color_by_truth = RwSignal::new(true);
+    // Shrink a wide graph to the panel's width (smaller labels) instead of scrolling it.
+    let fit = RwSignal::new(false);
     // The reader's choice to show or hide the weight matrix, kept across live snapshots.
     let heatmap_open = RwSignal::new(None::<bool>);
     let number = move |ev: &web_sys::Event| target_value(ev).trim().parse::<f64>().ok();
@@ -185,6 +187,12 @@ pub fn DiscoverPanel() -> impl IntoView {
                             on:input=move |ev| if let Some(v) = number(&ev) { state.threshold.set(v) } />
                         <output>{move || format!("{:.2}", state.threshold.get())}</output>
                     </label>
+                    <label class="check">
+                        <input type="checkbox" data-testid="dag-fit"
+                            prop:checked=move || fit.get()
+                            on:change=move |_| fit.update(|f| *f = !*f) />
+                        " Fit the graph to the panel"
+                    </label>
                     <Show when=move || truth.with(|t| t.is_some())>
                         <label class="check">
                             <input type="checkbox" data-testid="color-by-truth"
@@ -209,7 +217,7 @@ pub fn DiscoverPanel() -> impl IntoView {
                     view! {
                         {live_note.map(|n| view! { <p class="muted small">{n}</p> })}
                         {cpdag_note}
-                        <DagView scene=scene.clone() overrides color_by_truth />
+                        <DagView scene=scene.clone() overrides color_by_truth fit />
                         <Metrics scene=scene.clone() />
                         <Exports scene=scene.clone() />
                         <Heatmap names=scene.names.clone() weights=scene.weights.clone() open=heatmap_open />

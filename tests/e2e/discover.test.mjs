@@ -204,6 +204,25 @@ test('a synthetic data set keeps its truth and NOTEARS scores well on it', async
   await app.close();
 });
 
+test('a wide graph scrolls with legible labels, or fits the panel when asked', async () => {
+  const app = await site.open('#v=1&data=synthetic&data.n_nodes=30&data.seed=5&learner=ges&run=1');
+  await app.waitForState('done');
+  const widths = () => app.page.evaluate(() => {
+    const svg = document.querySelector('#dag-svg');
+    return { svg: svg.getBoundingClientRect().width, box: svg.parentElement.clientWidth };
+  });
+  const before = await widths();
+  assert.ok(before.svg > before.box + 1, `30 nodes are wider than the panel: ${JSON.stringify(before)}`);
+  await app.page.check('[data-testid=dag-fit]');
+  const after = await widths();
+  assert.ok(after.svg <= after.box + 1, `fitted: ${JSON.stringify(after)}`);
+  assert.equal(await app.page.locator('#dag-svg [data-node]').count(), 30);
+  await app.page.uncheck('[data-testid=dag-fit]');
+  assert.ok((await widths()).svg > before.box + 1);
+  assert.deepEqual(app.errors, []);
+  await app.close();
+});
+
 test('Cancel stops a long run and the page stays usable', async () => {
   const app = await site.open();
   await app.page.click('[data-testid=example-synthetic-open]');
