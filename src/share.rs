@@ -156,7 +156,8 @@ impl Default for SharedState {
             tab: "discover".to_string(),
             data: SharedData::None,
             prep: Prep::default(),
-            learner: AlgorithmParams::default_for("notears").expect("notears is a learner"),
+            learner: AlgorithmParams::default_for(crate::causal::catalog::ALGORITHMS[0].id)
+                .expect("the first learner of the catalogue has parameters"),
             knowledge: KnowledgeSpec::default(),
             pace_ms: 0,
             infer: SharedInfer::default(),
@@ -548,10 +549,14 @@ pub fn decode_with<B: Tree>(fragment: &str) -> Decoded {
     };
     let mut state = SharedState::default();
     if let Some(v) = take("v", &mut used) {
-        if v != VERSION.to_string() {
-            problems.push(format!(
+        match v.parse::<u32>() {
+            Ok(n) if n == VERSION => {}
+            Ok(n) if n > VERSION => problems.push(format!(
                 "the link was made by a newer version of Causeway (format {v}; this page reads {VERSION}): some settings may not apply"
-            ));
+            )),
+            _ => problems.push(format!(
+                "“v={v}” is not a link format this page knows (it reads {VERSION}): some settings may not apply"
+            )),
         }
     }
     if let Some(tab) = take("tab", &mut used) {
@@ -574,7 +579,17 @@ pub fn decode_with<B: Tree>(fragment: &str) -> Decoded {
                 &mut used,
                 &mut problems,
             )),
-            "file" => SharedData::File(file_name.unwrap_or_default()),
+            "file" => match file_name.filter(|n| !n.is_empty()) {
+                Some(name) => SharedData::File(name),
+                None => {
+                    problems.push(
+                        "“data=file” without “data.file=NAME”: the link does not say which file \
+                         to drop"
+                            .to_string(),
+                    );
+                    SharedData::None
+                }
+            },
             other => {
                 problems.push(format!(
                     "“data={other}”: the data sources are sachs, sachs-full, synthetic and file"
@@ -624,7 +639,14 @@ pub fn decode_with<B: Tree>(fragment: &str) -> Decoded {
     if let Some(model) = take("model", &mut used) {
         match ModelSpec::default_for(&model) {
             Some(default) => state.infer.model = default,
-            None => problems.push(format!("“model={model}”: no such model")),
+            None => problems.push(format!(
+                "“model={model}”: the models are {}",
+                crate::bayes::models::MODELS
+                    .iter()
+                    .map(|m| m.id)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
         }
     }
     let model = state.infer.model.clone();
@@ -914,6 +936,20 @@ mod tests {
         assert_eq!(d.mu_init, 2.0);
         assert_eq!(back.problems.len(), 1, "{:?}", back.problems);
         assert!(back.problems[0].contains("dagma.max_iter=1.5"));
+    }
+
+    #[test]
+    fn a_file_link_without_its_name_and_an_unknown_format_are_named() {
+        let back = decode("v=x&data=file&learner=pc");
+        assert_eq!(back.state.data, SharedData::None);
+        assert_eq!(back.state.learner.id(), "pc");
+        let all = back.problems.join("\n");
+        assert!(
+            all.contains("“data=file” without “data.file=NAME”"),
+            "{all}"
+        );
+        assert!(all.contains("“v=x” is not a link format"), "{all}");
+        assert_eq!(back.problems.len(), 2, "{all}");
     }
 
     #[test]

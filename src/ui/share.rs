@@ -282,15 +282,19 @@ pub fn ShareButton() -> impl IntoView {
         spawn_local(async move { copied.set(Some(copy_to_clipboard(&link).await)) });
     };
     // While the panel is open, the link (and the address bar) follow every change of settings.
-    Effect::new(move |previous: Option<SharedState>| {
+    // (Nothing is read while it is closed.)
+    Effect::new(move |previous: Option<Option<SharedState>>| {
+        if !open.get() {
+            return None;
+        }
         let now = current(state, infer, run.get());
-        if open.get() && previous.as_ref().is_some_and(|p| *p != now) {
+        if previous.flatten().is_some_and(|p| p != now) {
             url.set(publish(&now));
             if copied.get_untracked().is_some() {
                 stale.set(true);
             }
         }
-        now
+        Some(now)
     });
     let file_note = move || {
         open.get();

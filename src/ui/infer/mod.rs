@@ -21,6 +21,7 @@ use crate::bayes::models::{ModelSpec, MODELS};
 use crate::bayes::vi::{AdviFamily, AdviOptimizer, AdviParams, ElboPoint};
 use crate::diagnostics::{self, SamplerSummary, Summary, Warning};
 use crate::protocol::{Event, InferMethod, Job, Ppc, UserError};
+use crate::share::SharedInfer;
 
 /// Recompute the summary and plots at most this often while draws stream in.
 const REFRESH_MS: i32 = 300;
@@ -124,23 +125,31 @@ fn now_ms() -> f64 {
 
 impl InferState {
     pub fn new() -> Self {
+        // The opening settings are those a link leaves out (`crate::share`).
+        let start = SharedInfer::default();
         InferState {
-            model_id: RwSignal::new("eight-schools-noncentered"),
+            model_id: RwSignal::new(start.model.id()),
             specs: RwSignal::new(
                 MODELS
                     .iter()
                     .filter_map(|m| ModelSpec::default_for(m.id))
                     .collect(),
             ),
-            method: RwSignal::new("nuts"),
-            chains: RwSignal::new(4),
-            warmup: RwSignal::new(1000),
-            draws: RwSignal::new(1000),
-            seed: RwSignal::new(1),
-            target_accept: RwSignal::new(None),
-            max_depth: RwSignal::new(10),
-            init_radius: RwSignal::new(2.0),
-            advi_optimizer: RwSignal::new(AdviOptimizer::default()),
+            method: RwSignal::new(
+                METHODS
+                    .iter()
+                    .map(|(id, _)| *id)
+                    .find(|id| *id == start.method)
+                    .unwrap_or(METHODS[0].0),
+            ),
+            chains: RwSignal::new(start.chains),
+            warmup: RwSignal::new(start.warmup),
+            draws: RwSignal::new(start.draws),
+            seed: RwSignal::new(start.seed),
+            target_accept: RwSignal::new(start.target_accept),
+            max_depth: RwSignal::new(start.max_depth),
+            init_radius: RwSignal::new(start.init_radius),
+            advi_optimizer: RwSignal::new(start.advi_optimizer),
             status: RwSignal::new(RunStatus::Idle),
             error: RwSignal::new(None),
             notice: RwSignal::new(None),
