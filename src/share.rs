@@ -99,9 +99,11 @@ impl SharedData {
     }
 }
 
-/// The Infer tab's choices.
-#[derive(Debug, Clone, PartialEq)]
+/// The Infer tab's choices. Its fields but the model are written under `infer.`; the model
+/// under `model` and `model.`.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct SharedInfer {
+    #[serde(skip, default = "opening_model")]
     pub model: ModelSpec,
     /// A method id of the page's sampler menu (`nuts`, `hmc`, `rwmh`, `advi-meanfield`, ...).
     pub method: String,
@@ -115,11 +117,16 @@ pub struct SharedInfer {
     pub advi_optimizer: AdviOptimizer,
 }
 
+/// The Infer tab's model when the page opens.
+fn opening_model() -> ModelSpec {
+    ModelSpec::default_for("eight-schools-noncentered").unwrap_or(ModelSpec::Banana)
+}
+
 impl Default for SharedInfer {
     /// The Infer tab's settings when the page opens.
     fn default() -> Self {
         SharedInfer {
-            model: ModelSpec::default_for("eight-schools-noncentered").unwrap_or(ModelSpec::Banana),
+            model: opening_model(),
             method: "nuts".to_string(),
             chains: 4,
             warmup: 1000,
@@ -162,36 +169,6 @@ impl Default for SharedState {
             pace_ms: 0,
             infer: SharedInfer::default(),
             run: false,
-        }
-    }
-}
-
-/// The infer settings that are plain fields, under `infer.`.
-#[derive(Clone, Serialize, serde::Deserialize)]
-struct InferFields {
-    method: String,
-    chains: u32,
-    warmup: usize,
-    draws: usize,
-    seed: u64,
-    target_accept: Option<f64>,
-    max_depth: usize,
-    init_radius: f64,
-    advi_optimizer: AdviOptimizer,
-}
-
-impl InferFields {
-    fn of(i: &SharedInfer) -> InferFields {
-        InferFields {
-            method: i.method.clone(),
-            chains: i.chains,
-            warmup: i.warmup,
-            draws: i.draws,
-            seed: i.seed,
-            target_accept: i.target_accept,
-            max_depth: i.max_depth,
-            init_radius: i.init_radius,
-            advi_optimizer: i.advi_optimizer,
         }
     }
 }
@@ -284,8 +261,8 @@ pub fn to_pairs<B: Tree>(state: &SharedState) -> Vec<(String, String)> {
         push_diff(
             &mut out,
             "infer",
-            &object::<B, _>(&InferFields::of(&state.infer)),
-            &object::<B, _>(&InferFields::of(&default_infer)),
+            &object::<B, _>(&state.infer),
+            &object::<B, _>(&default_infer),
         );
     }
     if state.run {
@@ -658,26 +635,16 @@ pub fn decode_with<B: Tree>(fragment: &str) -> Decoded {
         &mut used,
         &mut problems,
     );
-    let fields = apply::<B, _>(
-        &InferFields::of(&state.infer),
+    let model = state.infer.model.clone();
+    state.infer = apply::<B, _>(
+        &state.infer,
         "infer",
         "the sampler",
         &pairs,
         &mut used,
         &mut problems,
     );
-    state.infer = SharedInfer {
-        model: state.infer.model,
-        method: fields.method,
-        chains: fields.chains,
-        warmup: fields.warmup,
-        draws: fields.draws,
-        seed: fields.seed,
-        target_accept: fields.target_accept,
-        max_depth: fields.max_depth,
-        init_radius: fields.init_radius,
-        advi_optimizer: fields.advi_optimizer,
-    };
+    state.infer.model = model;
     if let Some(run) = take("run", &mut used) {
         state.run = matches!(run.as_str(), "1" | "true");
     }
