@@ -23,6 +23,7 @@ pub mod bayes;
 pub mod causal;
 pub mod data;
 pub mod diagnostics;
+pub(crate) mod f32x4;
 pub mod fastmath;
 pub mod graph;
 pub mod infer;

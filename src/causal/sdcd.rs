@@ -25,6 +25,7 @@ use thiserror::Error;
 
 use super::input::{DataRequirements, InputError};
 use super::{GraphKind, Knowledge, LearnedGraph, Learner, Rethreshold};
+use crate::f32x4::F4;
 use crate::fastmath;
 use crate::graph::DiGraph;
 use crate::run::{Progress, StepOutcome, StopReason};
@@ -461,6 +462,56 @@ trait Real:
     fn softplus(self) -> (Self, Self);
     /// ln x for x > 0.
     fn ln(self) -> Self;
+
+    /// Variable j's first-layer pre-activations for the batch's `nb` rows: column k of `hid`
+    /// (stride `cap`) gets b1[k] + Σ_i W[i, j, k]·x_i over `parents` in order, each product
+    /// added one after another; W[i, j, k] is `th[(i·d + j)·h + k]`. `pack` is scratch of
+    /// 4·d·h values.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    fn hidden_pre(
+        th: &[Self],
+        b1: &[Self],
+        (d, j): (usize, usize),
+        parents: &[usize],
+        x: &[Self],
+        (cap, nb): (usize, usize),
+        hid: &mut [Self],
+        _pack: &mut [Self],
+    ) {
+        let h = b1.len();
+        for (k, &b) in b1.iter().enumerate() {
+            let z = &mut hid[k * cap..k * cap + nb];
+            z.fill(b);
+            // Four inputs per pass over the rows (one load and store of z per four products),
+            // added one after another as a pass per input would: the same bits.
+            let quads = parents.len() / 4 * 4;
+            for p4 in parents[..quads].chunks_exact(4) {
+                let p4: [usize; 4] = p4.try_into().unwrap();
+                let w = p4.map(|i| th[(i * d + j) * h + k]);
+                let [x0, x1, x2, x3] = p4.map(|i| &x[i * cap..i * cap + nb]);
+                for ((((zr, &a), &b), &c), &e) in z.iter_mut().zip(x0).zip(x1).zip(x2).zip(x3) {
+                    *zr = *zr + w[0] * a + w[1] * b + w[2] * c + w[3] * e;
+                }
+            }
+            for &i in &parents[quads..] {
+                let w = th[(i * d + j) * h + k];
+                for (zr, &xr) in z.iter_mut().zip(&x[i * cap..i * cap + nb]) {
+                    *zr += w * xr;
+                }
+            }
+        }
+    }
+
+    /// Adds Σ_r x_r·hid[k·cap + r] over the `x.len()` rows (a multiple of [`LANES`]) to `out[k]`
+    /// for each k, each sum taken as [`dot`] takes it.
+    #[inline(always)]
+    fn dots_into(x: &[Self], hid: &[Self], cap: usize, out: &mut [Self]) {
+        let nb = x.len();
+        for (k, o) in out.iter_mut().enumerate() {
+            *o += dot(x, &hid[k * cap..k * cap + nb]);
+        }
+    }
 }
 
 impl Real for f64 {
@@ -529,6 +580,116 @@ impl Real for f32 {
     fn ln(self) -> f32 {
         fastmath::ln_core_f32(self)
     }
+
+    /// Register-blocked: eight rows of four (then two, then one) hidden units stay in registers
+    /// while the inputs stream by, one load of each input's rows for all the units; the
+    /// weights are first laid out in `pack` by input, unit and lane (each repeated four times),
+    /// so the loop loads them ready to multiply.
+    #[inline(always)]
+    fn hidden_pre(
+        th: &[f32],
+        b1: &[f32],
+        (d, j): (usize, usize),
+        parents: &[usize],
+        x: &[f32],
+        (cap, nb): (usize, usize),
+        hid: &mut [f32],
+        pack: &mut [f32],
+    ) {
+        let h = b1.len();
+        let pack = &mut pack[..4 * h * parents.len()];
+        for (&i, wp) in parents.iter().zip(pack.chunks_exact_mut(4 * h)) {
+            let w = &th[(i * d + j) * h..(i * d + j + 1) * h];
+            for (lanes, &wk) in wp.chunks_exact_mut(4).zip(w) {
+                lanes.fill(wk);
+            }
+        }
+        let pack = &*pack;
+        for r0 in (0..nb).step_by(LANES) {
+            let mut k = 0;
+            while k + 4 <= h {
+                hidden_tile::<4>(pack, b1, parents, x, (cap, r0, k), hid);
+                k += 4;
+            }
+            if k + 2 <= h {
+                hidden_tile::<2>(pack, b1, parents, x, (cap, r0, k), hid);
+                k += 2;
+            }
+            if k < h {
+                hidden_tile::<1>(pack, b1, parents, x, (cap, r0, k), hid);
+            }
+        }
+    }
+
+    /// Register-blocked: four (then two, then one) sums at once, each input row loaded once
+    /// for all of them.
+    #[inline(always)]
+    fn dots_into(x: &[f32], hid: &[f32], cap: usize, out: &mut [f32]) {
+        let h = out.len();
+        let mut k = 0;
+        while k + 4 <= h {
+            dots_tile::<4>(x, hid, cap, k, out);
+            k += 4;
+        }
+        if k + 2 <= h {
+            dots_tile::<2>(x, hid, cap, k, out);
+            k += 2;
+        }
+        if k < h {
+            dots_tile::<1>(x, hid, cap, k, out);
+        }
+    }
+}
+
+/// [`Real::hidden_pre`] for rows `r0..r0 + 8` of units `k0..k0 + KB`: the same additions in
+/// the same order, in registers.
+#[inline(always)]
+fn hidden_tile<const KB: usize>(
+    pack: &[f32],
+    b1: &[f32],
+    parents: &[usize],
+    x: &[f32],
+    (cap, r0, k0): (usize, usize, usize),
+    hid: &mut [f32],
+) {
+    let h = b1.len();
+    let mut acc: [[F4; 2]; KB] = std::array::from_fn(|q| [F4::splat(b1[k0 + q]); 2]);
+    for (&i, wp) in parents.iter().zip(pack.chunks_exact(4 * h)) {
+        let xs = &x[i * cap + r0..i * cap + r0 + LANES];
+        let (xa, xb) = (F4::at(xs, 0), F4::at(xs, 4));
+        let w = &wp[4 * k0..4 * (k0 + KB)];
+        for (a, wq) in acc.iter_mut().zip(w.chunks_exact(4)) {
+            let wq = F4::at(wq, 0);
+            a[0] = a[0].add(wq.mul(xa));
+            a[1] = a[1].add(wq.mul(xb));
+        }
+    }
+    for (q, [a, b]) in acc.into_iter().enumerate() {
+        a.put(hid, (k0 + q) * cap + r0);
+        b.put(hid, (k0 + q) * cap + r0 + 4);
+    }
+}
+
+/// [`Real::dots_into`] for units `k0..k0 + KB`: lane l of a sum takes rows r ≡ l (mod 8) in
+/// order, then the lanes are added in order, as [`dot`] does.
+#[inline(always)]
+fn dots_tile<const KB: usize>(x: &[f32], hid: &[f32], cap: usize, k0: usize, out: &mut [f32]) {
+    let nb = x.len();
+    let cols: [&[f32]; KB] = std::array::from_fn(|q| &hid[(k0 + q) * cap..(k0 + q) * cap + nb]);
+    let mut acc = [[F4::splat(0.0); 2]; KB];
+    for r0 in (0..nb).step_by(LANES) {
+        let (xa, xb) = (F4::at(x, r0), F4::at(x, r0 + 4));
+        for (a, col) in acc.iter_mut().zip(&cols) {
+            a[0] = a[0].add(xa.mul(F4::at(col, r0)));
+            a[1] = a[1].add(xb.mul(F4::at(col, r0 + 4)));
+        }
+    }
+    for (q, [a, b]) in acc.into_iter().enumerate() {
+        let mut lanes = [0.0; LANES];
+        lanes[..4].copy_from_slice(&a.to_array());
+        lanes[4..].copy_from_slice(&b.to_array());
+        out[k0 + q] += lane_sum(lanes);
+    }
 }
 
 /// The forward and backward passes' scalar in training (the reference's float32).
@@ -562,6 +723,8 @@ struct Work<T> {
     g_vpre: Vec<T>,
     /// One variable's likelihood terms for the batch's rows, summed once complete.
     term: Vec<T>,
+    /// Scratch for [`Real::hidden_pre`].
+    pack: Vec<T>,
 }
 
 impl<T: Real> Work<T> {
@@ -577,6 +740,7 @@ impl<T: Real> Work<T> {
             g_mean: vec![T::ZERO; d * cap],
             g_vpre: vec![T::ZERO; d * cap],
             term: vec![T::ZERO; cap],
+            pack: vec![T::ZERO; 4 * d * h],
         }
     }
 
@@ -594,7 +758,26 @@ impl<T: Real> Work<T> {
         }
     }
 
+    /// Starts a batch of the given rows of column-major data `x` and keep flags `keep`
+    /// (`x[j·n + r]`): a gather down each column, whose reads stay within one column.
+    fn gather(&mut self, rows: &[usize], x: &[T], keep: &[T], n: usize) {
+        self.start(rows.len());
+        let (cap, b) = (self.cap, rows.len());
+        let cols = x.chunks_exact(n).zip(keep.chunks_exact(n));
+        let dest = self
+            .x
+            .chunks_exact_mut(cap)
+            .zip(self.keep.chunks_exact_mut(cap));
+        for ((xc, kc), (xo, ko)) in cols.zip(dest) {
+            for ((xo, ko), &r) in xo[..b].iter_mut().zip(&mut ko[..b]).zip(rows) {
+                *xo = xc[r];
+                *ko = kc[r];
+            }
+        }
+    }
+
     /// Sets row `r` of the batch from a row of data and its keep flags.
+    #[cfg(test)]
     fn set_row(&mut self, r: usize, x: &[T], keep: &[T]) {
         for (j, (&xj, &kj)) in x.iter().zip(keep).enumerate() {
             self.x[j * self.cap + r] = xj;
@@ -653,30 +836,26 @@ fn nll_batch<T: Real>(net: &Net, th: &[T], work: &mut Work<T>, grad: Option<&mut
     let mut nll = 0.0;
     for j in 0..d {
         // Hidden units: b1 + Σ_i x_i W[i, j, k] (inputs in increasing order), then σ.
+        let hid = &mut work.hid[j * h * cap..(j + 1) * h * cap];
+        T::hidden_pre(
+            th,
+            &th[lay.b1 + j * h..lay.b1 + (j + 1) * h],
+            (d, j),
+            &net.parents[j],
+            &work.x,
+            (cap, nb),
+            hid,
+            &mut work.pack,
+        );
         for k in 0..h {
-            let col = (j * h + k) * cap;
-            let z = &mut work.hid[col..col + nb];
-            z.fill(th[lay.b1 + j * h + k]);
-            // Four inputs per pass over the rows (one load and store of z per four products),
-            // added one after another as a pass per input would: the same bits.
-            let parents = &net.parents[j];
-            let quads = parents.len() / 4 * 4;
-            for p4 in parents[..quads].chunks_exact(4) {
-                let p4: [usize; 4] = p4.try_into().unwrap();
-                let w = p4.map(|i| th[(i * d + j) * h + k]);
-                let [x0, x1, x2, x3] = p4.map(|i| &work.x[i * cap..i * cap + nb]);
-                for ((((zr, &a), &b), &c), &e) in z.iter_mut().zip(x0).zip(x1).zip(x2).zip(x3) {
-                    *zr = *zr + w[0] * a + w[1] * b + w[2] * c + w[3] * e;
+            let z = &mut hid[k * cap..k * cap + nb];
+            if net.parents[j].is_empty() {
+                // Without inputs a unit is σ(b1) in every row.
+                z.fill(z[0].sigmoid());
+            } else {
+                for zr in z {
+                    *zr = zr.sigmoid();
                 }
-            }
-            for &i in &parents[quads..] {
-                let w = th[(i * d + j) * h + k];
-                for (zr, &xr) in z.iter_mut().zip(&work.x[i * cap..i * cap + nb]) {
-                    *zr += w * xr;
-                }
-            }
-            for zr in z.iter_mut() {
-                *zr = zr.sigmoid();
             }
         }
         // The heads, then each row's likelihood term and its gradients.
@@ -764,12 +943,15 @@ fn first_layer_grad<T: Real>(net: &Net, work: &Work<T>, g: &mut [T]) {
     let (d, h) = (net.d, net.h);
     let (cap, nb) = (work.cap, work.padded);
     for j in 0..d {
+        let hid = &work.hid[j * h * cap..(j + 1) * h * cap];
         for &i in &net.parents[j] {
-            let xi = &work.x[i * cap..i * cap + nb];
-            for k in 0..h {
-                let col = (j * h + k) * cap;
-                g[(i * d + j) * h + k] += dot(xi, &work.hid[col..col + nb]);
-            }
+            let base = (i * d + j) * h;
+            T::dots_into(
+                &work.x[i * cap..i * cap + nb],
+                hid,
+                cap,
+                &mut g[base..base + h],
+            );
         }
     }
 }
@@ -1034,9 +1216,10 @@ pub fn dag_at_threshold(a: &DMatrix<f64>, threshold: f64, required: &[(usize, us
 pub struct Sdcd {
     d: usize,
     params: SdcdParams,
-    /// Data, n × d row-major (standardized if asked, in f64, then rounded to f32).
+    /// Data, n × d column-major (`x[j·n + r]`; standardized if asked, in f64, then rounded to
+    /// f32).
     x: Vec<Fwd>,
-    /// 1 where a row's variable is not intervened on, n × d row-major.
+    /// 1 where a row's variable is not intervened on, n × d column-major.
     keep: Vec<Fwd>,
     train_rows: Vec<usize>,
     val_rows: Vec<usize>,
@@ -1161,8 +1344,14 @@ impl Sdcd {
         let b = params.batch_size.min(n);
         Ok(Sdcd {
             d,
-            x: data.iter().map(|&v| v as Fwd).collect(),
-            keep: keep.iter().map(|&v| v as Fwd).collect(),
+            x: (0..d)
+                .flat_map(|j| (0..n).map(move |r| r * d + j))
+                .map(|k| data[k] as Fwd)
+                .collect(),
+            keep: (0..d)
+                .flat_map(|j| (0..n).map(move |r| r * d + j))
+                .map(|k| keep[k] as Fwd)
+                .collect(),
             train_rows,
             val_rows,
             allowed,
@@ -1224,14 +1413,8 @@ impl Sdcd {
         } else {
             &self.train_rows[rows_from..rows_to]
         };
-        self.work.start(rows.len());
-        for (b, &r) in rows.iter().enumerate() {
-            self.work.set_row(
-                b,
-                &self.x[r * d..(r + 1) * d],
-                &self.keep[r * d..(r + 1) * d],
-            );
-        }
+        self.work
+            .gather(rows, &self.x, &self.keep, self.x.len() / d);
     }
 
     /// Rounds the model's trainable parameters into `theta_fwd` for the next passes (the
@@ -1941,7 +2124,9 @@ mod tests {
         let mut iv = vec![vec![false; 3]; 50];
         iv[7][1] = true;
         let s = Sdcd::new(&x, SdcdParams::default(), &Knowledge::default(), Some(&iv)).unwrap();
-        assert_eq!(s.keep[7 * 3 + 1], 0.0);
+        // Column-major: variable 1 of row 7 of 50.
+        assert_eq!(s.keep[50 + 7], 0.0);
+        assert_eq!(s.keep.iter().filter(|&&k| k == 0.0).count(), 1);
         let mut x2 = x.clone();
         x2[(7, 1)] = 1e6;
         let mut a = Sdcd::new(&x, quick(), &Knowledge::default(), Some(&iv)).unwrap();
