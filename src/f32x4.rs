@@ -8,11 +8,13 @@
 
 #[cfg(target_arch = "x86_64")]
 use core::arch::x86_64::{
-    __m128, _mm_add_ps, _mm_loadu_ps, _mm_mul_ps, _mm_set1_ps, _mm_storeu_ps,
+    __m128, _mm_add_ps, _mm_loadu_ps, _mm_mul_ps, _mm_set1_ps, _mm_storeu_ps, _mm_sub_ps,
 };
 
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-use core::arch::wasm32::{f32x4_add, f32x4_mul, f32x4_splat, v128, v128_load, v128_store};
+use core::arch::wasm32::{
+    f32x4_add, f32x4_mul, f32x4_splat, f32x4_sub, v128, v128_load, v128_store,
+};
 
 /// Four f32 lanes.
 #[derive(Clone, Copy)]
@@ -49,6 +51,11 @@ impl F4 {
         F4(unsafe { _mm_add_ps(self.0, o.0) })
     }
     #[inline(always)]
+    pub fn sub(self, o: F4) -> F4 {
+        // SAFETY: as above.
+        F4(unsafe { _mm_sub_ps(self.0, o.0) })
+    }
+    #[inline(always)]
     pub fn mul(self, o: F4) -> F4 {
         // SAFETY: as above.
         F4(unsafe { _mm_mul_ps(self.0, o.0) })
@@ -76,6 +83,10 @@ impl F4 {
         F4(f32x4_add(self.0, o.0))
     }
     #[inline(always)]
+    pub fn sub(self, o: F4) -> F4 {
+        F4(f32x4_sub(self.0, o.0))
+    }
+    #[inline(always)]
     pub fn mul(self, o: F4) -> F4 {
         F4(f32x4_mul(self.0, o.0))
     }
@@ -101,6 +112,10 @@ impl F4 {
     #[inline(always)]
     pub fn add(self, o: F4) -> F4 {
         F4(std::array::from_fn(|l| self.0[l] + o.0[l]))
+    }
+    #[inline(always)]
+    pub fn sub(self, o: F4) -> F4 {
+        F4(std::array::from_fn(|l| self.0[l] - o.0[l]))
     }
     #[inline(always)]
     pub fn mul(self, o: F4) -> F4 {
@@ -137,6 +152,7 @@ mod tests {
         let b = [0.1f32, 7.0, -3.0e-7, 1.0e10];
         let (x, y) = (F4::load(&a), F4::load(&b));
         assert_eq!(x.add(y).to_array(), std::array::from_fn(|l| a[l] + b[l]));
+        assert_eq!(x.sub(y).to_array(), std::array::from_fn(|l| a[l] - b[l]));
         assert_eq!(x.mul(y).to_array(), std::array::from_fn(|l| a[l] * b[l]));
         assert_eq!(F4::splat(0.3).to_array(), [0.3; 4]);
         let mut s = [0.0f32; 6];

@@ -503,6 +503,46 @@ trait Real:
         }
     }
 
+    /// The heads for the batch's rows: mean[r] = bo + Σ_k wo[k]·hid[k·cap + r] (units in
+    /// order, added one after another), vpre likewise from bv and wv.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    fn heads(
+        (bo, bv): (Self, Self),
+        (wo, wv): (&[Self], &[Self]),
+        hid: &[Self],
+        cap: usize,
+        mean: &mut [Self],
+        vpre: &mut [Self],
+    ) {
+        let nb = mean.len();
+        mean.fill(bo);
+        vpre.fill(bv);
+        for (k, (&wo, &wv)) in wo.iter().zip(wv).enumerate() {
+            for ((m, v), &a) in mean
+                .iter_mut()
+                .zip(vpre.iter_mut())
+                .zip(&hid[k * cap..k * cap + nb])
+            {
+                *m += wo * a;
+                *v += wv * a;
+            }
+        }
+    }
+
+    /// Backward through one hidden unit with activations `a` and the heads' gradients `gm`,
+    /// `gv`: returns Σ gm·a and Σ gv·a (as [`dot`] takes them), replaces a by the gradient at
+    /// the pre-activation (gm·wo + gv·wv)·a·(1 − a), σ' = σ(1 − σ), and returns its Σ (as
+    /// [`sum`] takes it).
+    #[inline(always)]
+    fn unit_backward(gm: &[Self], gv: &[Self], a: &mut [Self], wo: Self, wv: Self) -> [Self; 3] {
+        let (dm, dv) = (dot(gm, a), dot(gv, a));
+        for ((a, &gm), &gv) in a.iter_mut().zip(gm).zip(gv) {
+            *a = (gm * wo + gv * wv) * *a * (Self::ONE - *a);
+        }
+        [dm, dv, sum(a)]
+    }
+
     /// Adds Σ_r x_r·hid[k·cap + r] over the `x.len()` rows (a multiple of [`LANES`]) to `out[k]`
     /// for each k, each sum taken as [`dot`] takes it.
     #[inline(always)]
@@ -619,6 +659,60 @@ impl Real for f32 {
                 hidden_tile::<1>(pack, b1, parents, x, (cap, r0, k), hid);
             }
         }
+    }
+
+    /// Eight rows of both heads stay in registers while the units stream by.
+    #[inline(always)]
+    fn heads(
+        (bo, bv): (f32, f32),
+        (wo, wv): (&[f32], &[f32]),
+        hid: &[f32],
+        cap: usize,
+        mean: &mut [f32],
+        vpre: &mut [f32],
+    ) {
+        let nb = mean.len();
+        for r0 in (0..nb).step_by(LANES) {
+            let (mut m, mut v) = ([F4::splat(bo); 2], [F4::splat(bv); 2]);
+            for (k, (&wo, &wv)) in wo.iter().zip(wv).enumerate() {
+                let a = &hid[k * cap + r0..k * cap + r0 + LANES];
+                let (a0, a1) = (F4::at(a, 0), F4::at(a, 4));
+                let (wo, wv) = (F4::splat(wo), F4::splat(wv));
+                m = [m[0].add(wo.mul(a0)), m[1].add(wo.mul(a1))];
+                v = [v[0].add(wv.mul(a0)), v[1].add(wv.mul(a1))];
+            }
+            m[0].put(mean, r0);
+            m[1].put(mean, r0 + 4);
+            v[0].put(vpre, r0);
+            v[1].put(vpre, r0 + 4);
+        }
+    }
+
+    /// The three sums and the update in one pass over the rows.
+    #[inline(always)]
+    fn unit_backward(gm: &[f32], gv: &[f32], a: &mut [f32], wo: f32, wv: f32) -> [f32; 3] {
+        let (wo, wv, one) = (F4::splat(wo), F4::splat(wv), F4::splat(1.0));
+        let mut acc = [[F4::splat(0.0); 2]; 3];
+        for ((a, gm), gv) in a
+            .chunks_exact_mut(LANES)
+            .zip(gm.chunks_exact(LANES))
+            .zip(gv.chunks_exact(LANES))
+        {
+            for (l, at) in [0, 4].into_iter().enumerate() {
+                let (x, m, v) = (F4::at(a, at), F4::at(gm, at), F4::at(gv, at));
+                acc[0][l] = acc[0][l].add(m.mul(x));
+                acc[1][l] = acc[1][l].add(v.mul(x));
+                let g = m.mul(wo).add(v.mul(wv)).mul(x).mul(one.sub(x));
+                acc[2][l] = acc[2][l].add(g);
+                g.put(a, at);
+            }
+        }
+        acc.map(|[lo, hi]| {
+            let mut lanes = [0.0; LANES];
+            lanes[..4].copy_from_slice(&lo.to_array());
+            lanes[4..].copy_from_slice(&hi.to_array());
+            lane_sum(lanes)
+        })
     }
 
     /// Register-blocked: four (then two, then one) sums at once, each input row loaded once
@@ -863,20 +957,17 @@ fn nll_batch<T: Real>(net: &Net, th: &[T], work: &mut Work<T>, grad: Option<&mut
             &mut work.g_mean[j * cap..j * cap + nb],
             &mut work.g_vpre[j * cap..j * cap + nb],
         );
-        mean.fill(th[lay.bo + j]);
-        vpre.fill(th[lay.bv + j]);
-        for k in 0..h {
-            let (wo, wv) = (th[lay.wo + j * h + k], th[lay.wv + j * h + k]);
-            let col = (j * h + k) * cap;
-            for ((m, v), &a) in mean
-                .iter_mut()
-                .zip(vpre.iter_mut())
-                .zip(&work.hid[col..col + nb])
-            {
-                *m += wo * a;
-                *v += wv * a;
-            }
-        }
+        T::heads(
+            (th[lay.bo + j], th[lay.bv + j]),
+            (
+                &th[lay.wo + j * h..lay.wo + (j + 1) * h],
+                &th[lay.wv + j * h..lay.wv + (j + 1) * h],
+            ),
+            &work.hid[j * h * cap..(j + 1) * h * cap],
+            cap,
+            mean,
+            vpre,
+        );
         let (xj, keep) = (
             &work.x[j * cap..j * cap + nb],
             &work.keep[j * cap..j * cap + nb],
@@ -926,13 +1017,10 @@ fn heads_grad<T: Real>(net: &Net, th: &[T], work: &mut Work<T>, g: &mut [T]) {
             let (wo, wv) = (th[lay.wo + j * h + k], th[lay.wv + j * h + k]);
             let col = (j * h + k) * cap;
             let a = &mut work.hid[col..col + nb];
-            g[lay.wo + j * h + k] += dot(gm, a);
-            g[lay.wv + j * h + k] += dot(gv, a);
-            // σ' = σ(1 − σ); the activation is replaced by the pre-activation gradient.
-            for ((a, &gm), &gv) in a.iter_mut().zip(gm).zip(gv) {
-                *a = (gm * wo + gv * wv) * *a * (T::ONE - *a);
-            }
-            g[lay.b1 + j * h + k] += sum(a);
+            let [dm, dv, db] = T::unit_backward(gm, gv, a, wo, wv);
+            g[lay.wo + j * h + k] += dm;
+            g[lay.wv + j * h + k] += dv;
+            g[lay.b1 + j * h + k] += db;
         }
     }
 }
