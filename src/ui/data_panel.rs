@@ -103,7 +103,7 @@ fn Examples() -> impl IntoView {
             <button class="button" data-testid="example-sachs" on:click=move |_| state.load(DataSpec::Sachs)>
                 "Sachs et al. 2005 — protein signalling, 853 × 11, known graph"
             </button>
-            <button class="button" data-testid="example-sachs-full" on:click=move |_| state.load_sachs_full(None)>
+            <button class="button" data-testid="example-sachs-full" on:click=move |_| state.load_sachs_full()>
                 "Sachs et al. 2005, all 9 conditions — 7466 × 11 with intervention targets (for SDCD)"
             </button>
             <details class="synthetic">

@@ -89,11 +89,42 @@ pub struct AppState {
     pub tab: RwSignal<Tab>,
     /// The generator's settings in the Data panel.
     pub synthetic: RwSignal<SyntheticParams>,
-    /// A link named a file of the user's: its name, and the preparation and knowledge to
-    /// apply when a file of that name is loaded.
-    pub link_file: RwSignal<Option<(String, Prep, KnowledgeSpec)>>,
+    /// The data a link asked for, until it is loaded (at once for Sachs and generated data,
+    /// after the download for the full Sachs file, when the user drops it for a file).
+    pub link_data: RwSignal<Option<LinkData>>,
     /// A link asked to run once its data is ready.
     pub autorun: RwSignal<bool>,
+}
+
+/// Data a link asked for, and the preparation and background knowledge to use with it.
+#[derive(Clone, Debug)]
+pub struct LinkData {
+    pub source: LinkSource,
+    pub prep: Prep,
+    pub knowledge: KnowledgeSpec,
+}
+
+/// Which data a link asked for.
+#[derive(Clone, Debug, PartialEq)]
+pub enum LinkSource {
+    Sachs,
+    SachsFull,
+    Synthetic,
+    /// A file of the user's, known by its name only.
+    File(String),
+}
+
+impl LinkSource {
+    /// Whether `spec` is the data asked for.
+    fn is(&self, spec: &DataSpec) -> bool {
+        match (self, spec) {
+            (LinkSource::File(name), DataSpec::Csv { name: n, .. }) => name == n,
+            (LinkSource::Sachs, DataSpec::Sachs)
+            | (LinkSource::SachsFull, DataSpec::SachsFull { .. })
+            | (LinkSource::Synthetic, DataSpec::Synthetic(_)) => true,
+            _ => false,
+        }
+    }
 }
 
 impl AppState {
@@ -130,7 +161,7 @@ impl AppState {
             client: StoredValue::new_local(None),
             tab: RwSignal::new(Tab::Discover),
             synthetic: RwSignal::new(SyntheticParams::default()),
-            link_file: RwSignal::new(None),
+            link_data: RwSignal::new(None),
             autorun: RwSignal::new(false),
         }
     }
@@ -235,15 +266,16 @@ impl AppState {
         self.inspection.set(None);
         self.inspecting.set(true);
         self.status.set(RunStatus::Idle);
-        // A file a link named: its preparation and knowledge come from the link.
-        if let Some((name, prep, knowledge)) = self.link_file.get_untracked() {
-            if matches!(&spec, DataSpec::Csv { name: n, .. } if *n == name) {
-                self.prep.set(prep);
-                self.knowledge.set(knowledge);
+        // The data a link asked for gets the link's preparation and knowledge; other data
+        // ends the link's wait (and its run on opening).
+        if let Some(link) = self.link_data.get_untracked() {
+            if link.source.is(&spec) {
+                self.prep.set(link.prep);
+                self.knowledge.set(link.knowledge);
             } else {
                 self.autorun.set(false);
             }
-            self.link_file.set(None);
+            self.link_data.set(None);
         }
         self.data.set(Some(spec.clone()));
         if let Some(client) = self.client() {
@@ -277,30 +309,18 @@ impl AppState {
         });
     }
 
-    /// Loads `spec` with a link's preparation and background knowledge instead of the defaults.
-    pub fn load_restoring(self, spec: DataSpec, prep: Prep, knowledge: KnowledgeSpec) {
-        self.load(spec);
-        self.prep.set(prep);
-        self.knowledge.set(knowledge);
-    }
-
     /// Fetches the full Sachs file from the site's own `data/` folder (a relative URL, so it
-    /// works under any sub-path) and loads it, with a link's preparation and knowledge if
-    /// given; too large to embed in the worker.
-    pub fn load_sachs_full(self, restoring: Option<(Prep, KnowledgeSpec)>) {
+    /// works under any sub-path) and loads it; too large to embed in the worker.
+    pub fn load_sachs_full(self) {
         self.cancel_run();
         self.load_error.set(None);
         self.inspecting.set(true);
         spawn_local(async move {
             match fetch_bytes("data/sachs_full.csv").await {
-                Ok(bytes) => match restoring {
-                    Some((prep, knowledge)) => {
-                        self.load_restoring(DataSpec::SachsFull { bytes }, prep, knowledge)
-                    }
-                    None => self.load(DataSpec::SachsFull { bytes }),
-                },
+                Ok(bytes) => self.load(DataSpec::SachsFull { bytes }),
                 Err(detail) => {
                     self.inspecting.set(false);
+                    self.link_data.set(None);
                     self.load_error.set(Some(UserError::new(
                         "The example could not be loaded",
                         detail,

@@ -8,7 +8,7 @@ use leptos::{ev, task::spawn_local};
 use wasm_bindgen::{JsCast, JsValue};
 
 use super::infer::{InferState, METHODS};
-use super::{AppState, RunStatus, Tab};
+use super::{AppState, LinkData, LinkSource, RunStatus, Tab};
 use crate::bayes::models::MODELS;
 use crate::causal::catalog::ALGORITHMS;
 use crate::protocol::DataSpec;
@@ -131,20 +131,35 @@ fn apply(state: AppState, infer: InferState, shared: SharedState) -> Vec<String>
     infer.max_depth.set(inf.max_depth);
     infer.init_radius.set(inf.init_radius);
     infer.advi_optimizer.set(inf.advi_optimizer);
-    state.link_file.set(None);
     state.autorun.set(run);
-    match data {
-        SharedData::None => {
+    let source = match &data {
+        SharedData::None => None,
+        SharedData::Sachs => Some(LinkSource::Sachs),
+        SharedData::SachsFull => Some(LinkSource::SachsFull),
+        SharedData::Synthetic(_) => Some(LinkSource::Synthetic),
+        SharedData::File(name) => Some(LinkSource::File(name.clone())),
+    };
+    match source {
+        None => {
+            state.link_data.set(None);
             state.prep.set(prep);
             state.knowledge.set(knowledge);
         }
-        SharedData::Sachs => state.load_restoring(DataSpec::Sachs, prep, knowledge),
-        SharedData::SachsFull => state.load_sachs_full(Some((prep, knowledge))),
+        Some(source) => state.link_data.set(Some(LinkData {
+            source,
+            prep,
+            knowledge,
+        })),
+    }
+    // `load` applies the link's preparation and knowledge to the data when it arrives.
+    match data {
+        SharedData::None | SharedData::File(_) => {}
+        SharedData::Sachs => state.load(DataSpec::Sachs),
+        SharedData::SachsFull => state.load_sachs_full(),
         SharedData::Synthetic(p) => {
             state.synthetic.set(p.clone());
-            state.load_restoring(DataSpec::Synthetic(p), prep, knowledge);
+            state.load(DataSpec::Synthetic(p));
         }
-        SharedData::File(name) => state.link_file.set(Some((name, prep, knowledge))),
     }
     problems
 }
@@ -188,7 +203,7 @@ pub fn restore_on_open(state: AppState, infer: InferState) {
             state.autorun.set(false);
             return;
         }
-        if state.link_file.with(Option::is_some) || state.inspecting.get() {
+        if state.link_data.with(Option::is_some) || state.inspecting.get() {
             // Waiting for the named file to be dropped, or for an example to arrive.
             return;
         }
@@ -381,7 +396,10 @@ pub fn LinkNotice() -> impl IntoView {
     let link = expect_context::<LinkState>();
     view! {
         <div class="link-notices">
-        {move || state.link_file.get().map(|(name, _, _)| view! {
+        {move || state.link_data.get().and_then(|link| match link.source {
+            LinkSource::File(name) => Some(name),
+            _ => None,
+        }).map(|name| view! {
             <div class="notice" data-testid="link-file" role="status">
                 <strong>{format!("This link was made with the file “{name}”.")}</strong>
                 " The file itself is not in the link (files never leave the tab they are opened \

@@ -121,6 +121,25 @@ test('a link naming your own file asks for it, then applies its settings and run
   await app.close();
 });
 
+test('other data than the file a link names ends its wait, without its settings and without running', async () => {
+  const csv = linearGaussianCsv(['A', 'B', 'C'], [['A', 'B', 1.5], ['B', 'C', -1.2]], 600, 5);
+  const app = await site.open('#v=1&data=file&data.file=chain.csv&prep.standardize=true&learner=pc&run=1');
+  await app.page.waitForSelector('[data-testid=link-file]');
+  await app.dropFile('other.csv', csv);
+  await app.waitForPreview();
+  assert.equal(await app.page.locator('[data-testid=link-file]').count(), 0);
+  assert.equal(await app.page.isChecked('[data-testid=standardize]'), false, 'the default preparation');
+  assert.equal(await app.page.inputValue('[data-testid=algorithm]'), 'pc', 'the learner still comes from the link');
+  await app.page.waitForTimeout(500);
+  assert.equal(await app.state(), 'idle', 'the link asked to run on its own file only');
+  // Dropping the named file afterwards is a plain load: the link's wait is over.
+  await app.dropFile('chain.csv', csv);
+  await app.page.waitForFunction(() => document.querySelector('[data-testid=preview]')?.innerText.includes('chain.csv'));
+  assert.equal(await app.page.isChecked('[data-testid=standardize]'), false);
+  assert.deepEqual(app.errors, []);
+  await app.close();
+});
+
 test('an Infer link restores the model, its data and the sampler', async () => {
   const app = await site.open('#v=1&tab=infer&model=beta-binomial&model.heads=12&infer.method=rwmh&infer.chains=2&infer.seed=9');
   assert.equal(await app.page.getAttribute('[data-testid=tab-infer]', 'aria-selected'), 'true');
