@@ -187,19 +187,10 @@ pub fn DiscoverPanel() -> impl IntoView {
                             on:input=move |ev| if let Some(v) = number(&ev) { state.threshold.set(v) } />
                         <output>{move || format!("{:.2}", state.threshold.get())}</output>
                     </label>
-                    <label class="check">
-                        <input type="checkbox" data-testid="dag-fit"
-                            prop:checked=move || fit.get()
-                            on:change=move |_| fit.update(|f| *f = !*f) />
-                        " Fit the graph to the panel"
-                    </label>
+                    <Toggle testid="dag-fit" value=fit label="Fit the graph to the panel" />
                     <Show when=move || truth.with(|t| t.is_some())>
-                        <label class="check">
-                            <input type="checkbox" data-testid="color-by-truth"
-                                prop:checked=move || color_by_truth.get()
-                                on:change=move |_| color_by_truth.update(|c| *c = !*c) />
-                            " Colour edges by comparison with the true graph"
-                        </label>
+                        <Toggle testid="color-by-truth" value=color_by_truth
+                            label="Colour edges by comparison with the true graph" />
                     </Show>
                 </div>
                 {move || scene.get().map(|scene| {
@@ -426,5 +417,18 @@ fn TrainingCurves() -> impl IntoView {
             })
             .collect_view();
         Some(view! { <div class="curves" data-testid="training-curves">{charts}</div> })
+    }
+}
+
+/// A labelled checkbox that flips a view setting.
+#[component]
+fn Toggle(testid: &'static str, value: RwSignal<bool>, label: &'static str) -> impl IntoView {
+    view! {
+        <label class="check">
+            <input type="checkbox" data-testid=testid
+                prop:checked=move || value.get()
+                on:change=move |_| value.update(|v| *v = !*v) />
+            " " {label}
+        </label>
     }
 }
