@@ -365,11 +365,15 @@ fn numpy_sign(x: f64) -> f64 {
     f64::from(u8::from(x > 0.0)) - f64::from(u8::from(x < 0.0))
 }
 
-fn transpose_in_place(a: &mut [f64], d: usize) {
-    for i in 0..d {
-        for j in i + 1..d {
-            a.swap(i * d + j, j * d + i);
+/// Row-major (sI − W∘W)ᵀ: [`m_matrix`]'s values, transposed as they are written.
+fn m_matrix_transposed(w: &[f64], d: usize, s: f64, out: &mut [f64]) {
+    for (i, row) in w.chunks_exact(d).enumerate() {
+        for (j, &v) in row.iter().enumerate() {
+            out[j * d + i] = -v * v;
         }
+    }
+    for i in 0..d {
+        out[i * d + i] += s;
     }
 }
 
@@ -536,8 +540,7 @@ impl Dagma {
         let d = self.d;
         // Inverting Mᵀ gives M^{−T}, the matrix the gradient needs, laid out for row-wise
         // reading (its entries are those of M^{−1}, so the M-matrix test is the same).
-        m_matrix(&self.w, d, s, &mut self.minv);
-        transpose_in_place(&mut self.minv, d);
+        m_matrix_transposed(&self.w, d, s, &mut self.minv);
         if invert_in_place(&mut self.minv, d, &mut self.perm, &mut self.scratch).is_none() {
             return false;
         }
@@ -658,9 +661,8 @@ impl Dagma {
         let n = d * d;
         let (w, grad) = (&mut self.w[..n], &mut self.dir[..n]);
         let (cov, cw, minv) = (&self.cov[..n], &self.cw[..n], &self.minv[..n]);
-        for k in 0..n {
-            let wk = w[k];
-            grad[k] = -mu * (cov[k] - cw[k]) + mu_l1 * numpy_sign(wk) + 2.0 * wk * minv[k];
+        for ((((g, &wk), &c), &cwk), &mk) in grad.iter_mut().zip(&*w).zip(cov).zip(cw).zip(minv) {
+            *g = -mu * (c - cwk) + mu_l1 * numpy_sign(wk) + 2.0 * wk * mk;
         }
         if self.any_required {
             let required = &self.required[..n];

@@ -614,7 +614,8 @@ impl Real for f32 {
             fastmath::ln_core_f32(u) * (e / du)
         };
         let sig = if self >= 0.0 { 1.0 / u } else { e / u };
-        (self.max(0.0) + log1p, sig)
+        // A comparison, not `max`: in wasm `f32::max` is a call to libm's `fmaxf` per lane.
+        (if self > 0.0 { self } else { 0.0 } + log1p, sig)
     }
     #[inline(always)]
     fn ln(self) -> f32 {
