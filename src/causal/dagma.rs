@@ -11,7 +11,7 @@ use nalgebra::DMatrix;
 use serde::{Deserialize, Serialize};
 
 use super::input::{DataRequirements, InputError};
-use super::{Knowledge, LearnedGraph, Learner};
+use super::{numpy_sign, Knowledge, LearnedGraph, Learner};
 #[cfg(target_arch = "wasm32")]
 use crate::linalg::matmul_dense_into;
 use crate::run::{Progress, StepOutcome, StopReason};
@@ -358,11 +358,6 @@ fn m_matrix(w: &[f64], d: usize, s: f64, out: &mut [f64]) {
     for i in 0..d {
         out[i * d + i] += s;
     }
-}
-
-/// numpy's `sign`: 0 at 0 (`f64::signum` gives ±1 there).
-fn numpy_sign(x: f64) -> f64 {
-    f64::from(u8::from(x > 0.0)) - f64::from(u8::from(x < 0.0))
 }
 
 /// Row-major (sI − W∘W)ᵀ: [`m_matrix`]'s values, transposed as they are written.

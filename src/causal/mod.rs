@@ -161,6 +161,11 @@ impl LearnedGraph {
     }
 }
 
+/// numpy's and torch's `sign`: 0 at 0 (`f64::signum` gives ±1 there).
+pub(crate) fn numpy_sign(x: f64) -> f64 {
+    f64::from(u8::from(x > 0.0)) - f64::from(u8::from(x < 0.0))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use super::input::{DataRequirements, InputError};
-use super::{GraphKind, Knowledge, LearnedGraph, Learner, Rethreshold};
+use super::{numpy_sign, GraphKind, Knowledge, LearnedGraph, Learner, Rethreshold};
 use crate::f32x4::F4;
 use crate::fastmath;
 use crate::graph::DiGraph;
@@ -505,7 +505,6 @@ trait Real:
 
     /// The heads for the batch's rows: mean[r] = bo + Σ_k wo[k]·hid[k·cap + r] (units in
     /// order, added one after another), vpre likewise from bv and wv.
-    #[allow(clippy::too_many_arguments)]
     #[inline(always)]
     fn heads(
         (bo, bv): (Self, Self),
@@ -1045,11 +1044,6 @@ fn first_layer_grad<T: Real>(net: &Net, work: &Work<T>, g: &mut [T]) {
     }
 }
 
-/// numpy's and torch's `sign`: 0 at 0 (`f64::signum` gives ±1 there).
-fn numpy_sign(x: f64) -> f64 {
-    f64::from(u8::from(x > 0.0)) - f64::from(u8::from(x < 0.0))
-}
-
 /// Adds the gradients of α·Σ|W| (masked first layer; torch's |x|' is sign(x), 0 at 0),
 /// β·Σθ² (`l2_reg_all_weights`: every parameter) and, with eigenvectors `(u, v, c)`,
 /// γ·Σ_ij c u_i v_j A_ij (`dag_reg_power_grad`: the eigenvector factor is detached) to `grad`,
@@ -1066,11 +1060,9 @@ fn add_penalties(
     let (d, h) = (net.d, net.h);
     let theta = &net.theta;
     // The penalties' values are only reported (in the epoch's training loss), so their sums
-    // take four partial sums, k ≡ l (mod 4) in lane l, which frees them from the latency of
-    // one chain of additions.
-    // Each edge's Σ|W| is a sum of its own, so the edges' chains of additions overlap. A zero
-    // weight gets α·0 added here (numpy's sign, without a branch), which leaves its gradient
-    // as the L2 term below does.
+    // are split to shorten the chains of additions: Σ|W| per edge, then over the edges; Σθ²
+    // in four lanes (k ≡ l mod 4 within each range). A zero weight gets α·0 added here
+    // (numpy's sign, without a branch), which leaves its gradient as the L2 term below does.
     let mut l1 = 0.0;
     for (ij, &m) in net.mask.iter().enumerate() {
         if !m {
@@ -1359,6 +1351,13 @@ pub fn dag_at_threshold(a: &DMatrix<f64>, threshold: f64, required: &[(usize, us
     g
 }
 
+/// Row-major n × d values as column-major single precision (`out[j·n + r]`).
+fn column_major(m: &[f64], d: usize) -> Vec<Fwd> {
+    (0..d)
+        .flat_map(|j| m.iter().skip(j).step_by(d).map(|&v| v as Fwd))
+        .collect()
+}
+
 /// SDCD in progress.
 pub struct Sdcd {
     d: usize,
@@ -1491,14 +1490,8 @@ impl Sdcd {
         let b = params.batch_size.min(n);
         Ok(Sdcd {
             d,
-            x: (0..d)
-                .flat_map(|j| (0..n).map(move |r| r * d + j))
-                .map(|k| data[k] as Fwd)
-                .collect(),
-            keep: (0..d)
-                .flat_map(|j| (0..n).map(move |r| r * d + j))
-                .map(|k| keep[k] as Fwd)
-                .collect(),
+            x: column_major(&data, d),
+            keep: column_major(&keep, d),
             train_rows,
             val_rows,
             allowed,
