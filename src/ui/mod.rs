@@ -29,6 +29,7 @@ use crate::data::synthetic::SyntheticParams;
 use crate::jobs::default_prep;
 use crate::protocol::{AlgorithmParams, DataSpec, Event, Inspection, Job, Snapshot, UserError};
 use crate::run::Progress;
+use crate::share::SharedData;
 use client::WorkerClient;
 
 /// The run states the page exposes on `[data-testid=run-state]`.
@@ -99,29 +100,20 @@ pub struct AppState {
 /// Data a link asked for, and the preparation and background knowledge to use with it.
 #[derive(Clone, Debug)]
 pub struct LinkData {
-    pub source: LinkSource,
+    /// Never `SharedData::None`: a link without data waits for nothing.
+    pub source: SharedData,
     pub prep: Prep,
     pub knowledge: KnowledgeSpec,
 }
 
-/// Which data a link asked for.
-#[derive(Clone, Debug, PartialEq)]
-pub enum LinkSource {
-    Sachs,
-    SachsFull,
-    Synthetic,
-    /// A file of the user's, known by its name only.
-    File(String),
-}
-
-impl LinkSource {
-    /// Whether `spec` is the data asked for.
+impl LinkData {
+    /// Whether `spec` is the data the link asked for.
     fn is(&self, spec: &DataSpec) -> bool {
-        match (self, spec) {
-            (LinkSource::File(name), DataSpec::Csv { name: n, .. }) => name == n,
-            (LinkSource::Sachs, DataSpec::Sachs)
-            | (LinkSource::SachsFull, DataSpec::SachsFull { .. })
-            | (LinkSource::Synthetic, DataSpec::Synthetic(_)) => true,
+        match (&self.source, spec) {
+            (SharedData::File(name), DataSpec::Csv { name: n, .. }) => name == n,
+            (SharedData::Synthetic(p), DataSpec::Synthetic(q)) => p == q,
+            (SharedData::Sachs, DataSpec::Sachs)
+            | (SharedData::SachsFull, DataSpec::SachsFull { .. }) => true,
             _ => false,
         }
     }
@@ -269,7 +261,7 @@ impl AppState {
         // The data a link asked for gets the link's preparation and knowledge; other data
         // ends the link's wait (and its run on opening).
         if let Some(link) = self.link_data.get_untracked() {
-            if link.source.is(&spec) {
+            if link.is(&spec) {
                 self.prep.set(link.prep);
                 self.knowledge.set(link.knowledge);
             } else {

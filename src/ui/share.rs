@@ -8,7 +8,7 @@ use leptos::{ev, task::spawn_local};
 use wasm_bindgen::{JsCast, JsValue};
 
 use super::infer::{InferState, METHODS};
-use super::{AppState, LinkData, LinkSource, RunStatus, Tab};
+use super::{AppState, LinkData, RunStatus, Tab};
 use crate::bayes::models::MODELS;
 use crate::causal::catalog::ALGORITHMS;
 use crate::protocol::DataSpec;
@@ -132,26 +132,18 @@ fn apply(state: AppState, infer: InferState, shared: SharedState) -> Vec<String>
     infer.init_radius.set(inf.init_radius);
     infer.advi_optimizer.set(inf.advi_optimizer);
     state.autorun.set(run);
-    let source = match &data {
-        SharedData::None => None,
-        SharedData::Sachs => Some(LinkSource::Sachs),
-        SharedData::SachsFull => Some(LinkSource::SachsFull),
-        SharedData::Synthetic(_) => Some(LinkSource::Synthetic),
-        SharedData::File(name) => Some(LinkSource::File(name.clone())),
-    };
-    match source {
-        None => {
-            state.link_data.set(None);
-            state.prep.set(prep);
-            state.knowledge.set(knowledge);
-        }
-        Some(source) => state.link_data.set(Some(LinkData {
-            source,
-            prep,
-            knowledge,
-        })),
+    if data == SharedData::None {
+        state.link_data.set(None);
+        state.prep.set(prep);
+        state.knowledge.set(knowledge);
+        return problems;
     }
     // `load` applies the link's preparation and knowledge to the data when it arrives.
+    state.link_data.set(Some(LinkData {
+        source: data.clone(),
+        prep,
+        knowledge,
+    }));
     match data {
         SharedData::None | SharedData::File(_) => {}
         SharedData::Sachs => state.load(DataSpec::Sachs),
@@ -397,7 +389,7 @@ pub fn LinkNotice() -> impl IntoView {
     view! {
         <div class="link-notices">
         {move || state.link_data.get().and_then(|link| match link.source {
-            LinkSource::File(name) => Some(name),
+            SharedData::File(name) => Some(name),
             _ => None,
         }).map(|name| view! {
             <div class="notice" data-testid="link-file" role="status">
