@@ -11,6 +11,7 @@
 //! never introduces), these give the same bits on every target. Each is within a few ulps of the
 //! correctly rounded result (tests below).
 
+use crate::f32x4::F4;
 use std::f64::consts::{LOG2_E, SQRT_2};
 
 /// ln 2 split so that k·LN2_HI is exact for |k| < 2¹¹.
@@ -81,6 +82,31 @@ pub fn exp_core_f32(x: f32) -> f32 {
     p * f32::from_bits(((ki + 127) << 23) as u32)
 }
 
+/// [`exp_core_f32`] on four lanes: the same operations in the same order, so the same bits
+/// for every argument but NaN. Written with [`F4`] because LLVM left the scalar loop over it
+/// unvectorized (natively and in wasm).
+#[inline(always)]
+pub(crate) fn exp_core_f32x4(x: F4) -> F4 {
+    let x = x.max(F4::splat(-87.0)).min(F4::splat(88.0));
+    let shift = F4::splat(SHIFT_F32);
+    let y = x.mul(F4::splat(std::f32::consts::LOG2_E)).add(shift);
+    let k = y.sub(shift);
+    let r = x
+        .sub(k.mul(F4::splat(LN2_HI_F32)))
+        .sub(k.mul(F4::splat(LN2_LO_F32)));
+    // The scalar fold starts at 0·r + 1/7!, which is 1/7! exactly for a finite r.
+    let c = &INV_FACTORIALS[6..];
+    let p = c[1..].iter().fold(F4::splat(c[0] as f32), |p, &c| {
+        p.mul(r).add(F4::splat(c as f32))
+    });
+    // ((bits(y) − bits(SHIFT_F32)) + 127) << 23, wrapping, as the scalar version computes.
+    let bias = 127u32.wrapping_sub(SHIFT_F32.to_bits()) << 23;
+    p.mul(y.shl23_add(bias))
+}
+
+/// The bits of √½ in f32.
+const SQRT_HALF_BITS: u32 = 0x3f35_04f3;
+
 /// ln x in single precision for a positive normal x, without any branch, so loops over it
 /// vectorize: x = 2ᵏ·m with m in [√½, √2) taken from the bits, s = (m − 1)/(m + 1) (m − 1 is
 /// exact), ln m = 2 atanh(s) by its series to s⁹ (|s| < 0.172: remainder < 3e-10 relative).
@@ -88,7 +114,6 @@ pub fn exp_core_f32(x: f32) -> f32 {
 /// unspecified values.
 #[inline(always)]
 pub fn ln_core_f32(x: f32) -> f32 {
-    const SQRT_HALF_BITS: u32 = 0x3f35_04f3;
     let u = x.to_bits().wrapping_sub(SQRT_HALF_BITS);
     let k = (u as i32 >> 23) as f32;
     let m = f32::from_bits((u & 0x007f_ffff).wrapping_add(SQRT_HALF_BITS));
@@ -100,6 +125,26 @@ pub fn ln_core_f32(x: f32) -> f32 {
     let p = p * s2 + 1.0 / 3.0;
     let p = p * s2 + 1.0;
     k * LN2_HI_F32 + (2.0 * s * p + k * LN2_LO_F32)
+}
+
+/// [`ln_core_f32`] on four lanes: the same operations in the same order, so the same bits.
+#[inline(always)]
+pub(crate) fn ln_core_f32x4(x: F4) -> F4 {
+    let u = x.bits_add(SQRT_HALF_BITS.wrapping_neg());
+    let k = u.sra23_to_f32();
+    let m = u.bits_and(0x007f_ffff).bits_add(SQRT_HALF_BITS);
+    let one = F4::splat(1.0);
+    let s = m.sub(one).div(m.add(one));
+    let s2 = s.mul(s);
+    let p = [1.0 / 7.0, 1.0 / 5.0, 1.0 / 3.0, 1.0]
+        .iter()
+        .fold(F4::splat(1.0 / 9.0), |p, &c| p.mul(s2).add(F4::splat(c)));
+    k.mul(F4::splat(LN2_HI_F32)).add(
+        F4::splat(2.0)
+            .mul(s)
+            .mul(p)
+            .add(k.mul(F4::splat(LN2_LO_F32))),
+    )
 }
 
 /// (k, m) with x = 2ᵏ·m and m in [√½, √2), for a positive normal x.
@@ -358,6 +403,73 @@ mod tests {
         // Clamped outside [−87, 88]: finite, positive, monotone at the ends.
         assert!(exp_core_f32(-200.0) > 0.0 && exp_core_f32(-200.0) < 1e-37);
         assert!(exp_core_f32(200.0).is_finite() && exp_core_f32(200.0) > 1e38);
+    }
+
+    #[test]
+    fn four_lane_exp_gives_the_scalar_bits() {
+        let mut rng = ChaCha8Rng::seed_from_u64(12);
+        let mut xs: Vec<f32> = vec![
+            -1e30,
+            -88.0,
+            -87.0,
+            -86.9,
+            -0.3466,
+            -0.0,
+            0.0,
+            1e-30,
+            0.3466,
+            87.9,
+            88.0,
+            88.5,
+            1e30,
+            f32::INFINITY,
+            f32::NEG_INFINITY,
+        ];
+        xs.extend((0..100_000).map(|i| match i % 3 {
+            0 => rng.random_range(-90.0f32..90.0),
+            1 => rng.random_range(-1.0f32..1.0),
+            _ => rng.random_range(-1e-3f32..1e-3),
+        }));
+        xs.resize(xs.len().div_ceil(4) * 4, 0.5);
+        for q in xs.chunks_exact(4) {
+            let q: [f32; 4] = q.try_into().unwrap();
+            let got = exp_core_f32x4(F4::load(&q)).to_array();
+            for (g, x) in got.iter().zip(q) {
+                assert_eq!(g.to_bits(), exp_core_f32(x).to_bits(), "x = {x:e}");
+            }
+        }
+    }
+
+    #[test]
+    fn four_lane_ln_gives_the_scalar_bits() {
+        let mut rng = ChaCha8Rng::seed_from_u64(13);
+        let mut xs: Vec<f32> = vec![
+            f32::MIN_POSITIVE,
+            1e-30,
+            0.5,
+            // Either side of the split at √½, and √2.
+            f32::from_bits(SQRT_HALF_BITS - 1),
+            f32::from_bits(SQRT_HALF_BITS),
+            f32::from_bits(SQRT_HALF_BITS + 1),
+            1.0,
+            std::f32::consts::SQRT_2,
+            2.0,
+            1e30,
+            f32::MAX,
+        ];
+        xs.extend((0..100_000).map(|i| match i % 3 {
+            0 => 2f32.powf(rng.random_range(-126.0f32..127.0)),
+            1 => rng.random_range(0.5f32..2.0),
+            _ => 1.0 + rng.random_range(-1e-3f32..1e-3),
+        }));
+        xs.resize(xs.len().div_ceil(4) * 4, 3.0);
+        for q in xs.chunks_exact(4) {
+            let q: [f32; 4] = q.try_into().unwrap();
+            let got = ln_core_f32x4(F4::load(&q)).to_array();
+            for (g, x) in got.iter().zip(q) {
+                assert_eq!(g.to_bits(), ln_core_f32(x).to_bits(), "x = {x:e}");
+            }
+        }
     }
 
     #[test]

@@ -12,6 +12,8 @@ use causeway::run::StepOutcome;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 
+mod common;
+
 fn round_trip<T: serde::Serialize + serde::de::DeserializeOwned>(
     value: &T,
 ) -> (T, wasm_bindgen::JsValue) {
@@ -128,6 +130,13 @@ fn notears_learns_in_wasm() {
         },
     };
     assert_eq!(round_trip(&done).0, done);
+}
+
+/// The wasm half of the same-bits check (`tests/same_bits.rs` is the native half): SDCD's f32
+/// kernels (SSE natively, simd128 here) and its f64 Adam give the bits the native build gives.
+#[wasm_bindgen_test]
+fn sdcd_gives_the_native_bits_in_wasm() {
+    assert_eq!(common::sdcd_fingerprint(), common::SDCD_FINGERPRINT);
 }
 
 /// Not a test: the wasm side of `make bench-infer`'s gradient-cost comparison
