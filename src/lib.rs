@@ -24,6 +24,7 @@ pub mod causal;
 pub mod data;
 pub mod diagnostics;
 pub(crate) mod f32x4;
+pub(crate) mod f64x2;
 pub mod fastmath;
 pub mod graph;
 pub mod infer;

@@ -26,6 +26,7 @@ use thiserror::Error;
 use super::input::{DataRequirements, InputError};
 use super::{numpy_sign, GraphKind, Knowledge, LearnedGraph, Learner, Rethreshold};
 use crate::f32x4::F4;
+use crate::f64x2::F2;
 use crate::fastmath;
 use crate::graph::DiGraph;
 use crate::run::{Progress, StepOutcome, StopReason};
@@ -1126,10 +1127,13 @@ fn add_penalties(
     let (d, h) = (net.d, net.h);
     let theta = &net.theta;
     // The penalties' values are only reported (in the epoch's training loss), so their sums
-    // are split to shorten the chains of additions: Σ|W| per edge, then over the edges; Σθ²
-    // in four lanes (k ≡ l mod 4 within each range). A zero weight gets α·0 added here
+    // are split to shorten the chains of additions: Σ|W| per edge (in two lanes), then over
+    // the edges; Σθ² in four lanes (k ≡ l mod 4 within each range). A zero weight gets α·0 added here
     // (numpy's sign, without a branch), which leaves its gradient as the L2 term below does.
+    // The gradients' loops run two lanes at a time (LLVM left them scalar in wasm), the same
+    // operations on each element, so the same bits.
     let mut l1 = 0.0;
+    let (alpha2, pairs) = (F2::splat(alpha), h / 2 * 2);
     for (ij, &m) in net.mask.iter().enumerate() {
         if !m {
             continue;
@@ -1138,8 +1142,16 @@ fn add_penalties(
             &theta[ij * h..(ij + 1) * h],
             &mut grad[ij * h..(ij + 1) * h],
         );
-        let mut edge = 0.0;
-        for (g, &w) in g.iter_mut().zip(w) {
+        let mut edge2 = F2::splat(0.0);
+        for (g, w) in g[..pairs].chunks_exact_mut(2).zip(w.chunks_exact(2)) {
+            let (g, w): (&mut [f64; 2], _) =
+                (g.try_into().unwrap(), F2::load(w.try_into().unwrap()));
+            edge2 = edge2.add(w.abs());
+            F2::load(g).add(alpha2.mul(w.numpy_sign())).store(g);
+        }
+        let [e0, e1] = edge2.to_array();
+        let mut edge = e0 + e1;
+        for (g, &w) in g[pairs..].iter_mut().zip(&w[pairs..]) {
             edge += w.abs();
             *g += alpha * numpy_sign(w);
         }
@@ -1148,16 +1160,25 @@ fn add_penalties(
     // Masked weights are 0 and get no other gradient, so they stay 0 under Adam (and add
     // nothing here).
     let mut l2 = [0.0; 4];
+    let two_beta = F2::splat(2.0 * beta);
     for &(a, b) in &net.active {
         let (g, p) = (&mut grad[a..b], &theta[a..b]);
         let mut gc = g.chunks_exact_mut(4);
         let mut pc = p.chunks_exact(4);
+        // Lanes 0, 1 and 2, 3 of the sums, each continuing where the last range left it.
+        let mut acc = [F2::load(&[l2[0], l2[1]]), F2::load(&[l2[2], l2[3]])];
         for (g, p) in (&mut gc).zip(&mut pc) {
-            for l in 0..4 {
-                l2[l] += p[l] * p[l];
-                g[l] += 2.0 * beta * p[l];
+            for (l, acc) in acc.iter_mut().enumerate() {
+                let (g, p): (&mut [f64; 2], _) = (
+                    (&mut g[2 * l..2 * l + 2]).try_into().unwrap(),
+                    F2::load(p[2 * l..2 * l + 2].try_into().unwrap()),
+                );
+                *acc = acc.add(p.mul(p));
+                F2::load(g).add(two_beta.mul(p)).store(g);
             }
         }
+        let ([s0, s1], [s2, s3]) = (acc[0].to_array(), acc[1].to_array());
+        l2 = [s0, s1, s2, s3];
         for (l, (g, &p)) in gc
             .into_remainder()
             .iter_mut()
@@ -1240,11 +1261,36 @@ impl Adam {
         m: &mut [f64],
         v: &mut [f64],
     ) {
-        for (((p, &g), m), v) in theta
+        // Two lanes at a time (LLVM left this loop scalar), the same operations in the same
+        // order as the scalar tail.
+        let pairs = theta.len() / 2 * 2;
+        let (b1, c1) = (F2::splat(Self::B1), F2::splat(1.0 - Self::B1));
+        let (b2, c2) = (F2::splat(Self::B2), F2::splat(1.0 - Self::B2));
+        let (step2, bc2, eps) = (F2::splat(step), F2::splat(bc2_sqrt), F2::splat(Self::EPS));
+        for (((p, g), m), v) in theta[..pairs]
+            .chunks_exact_mut(2)
+            .zip(grad.chunks_exact(2))
+            .zip(m.chunks_exact_mut(2))
+            .zip(v.chunks_exact_mut(2))
+        {
+            let (p, m, v): (&mut [f64; 2], &mut [f64; 2], &mut [f64; 2]) = (
+                p.try_into().unwrap(),
+                m.try_into().unwrap(),
+                v.try_into().unwrap(),
+            );
+            let g = F2::load(g.try_into().unwrap());
+            let mn = b1.mul(F2::load(m)).add(c1.mul(g));
+            let vn = b2.mul(F2::load(v)).add(c2.mul(g).mul(g));
+            let pn = F2::load(p).sub(step2.mul(mn).div(vn.sqrt().div(bc2).add(eps)));
+            mn.store(m);
+            vn.store(v);
+            pn.store(p);
+        }
+        for (((p, &g), m), v) in theta[pairs..]
             .iter_mut()
-            .zip(grad)
-            .zip(m.iter_mut())
-            .zip(v.iter_mut())
+            .zip(&grad[pairs..])
+            .zip(m[pairs..].iter_mut())
+            .zip(v[pairs..].iter_mut())
         {
             *m = Self::B1 * *m + (1.0 - Self::B1) * g;
             *v = Self::B2 * *v + (1.0 - Self::B2) * g * g;
