@@ -215,6 +215,19 @@ const MARKERS: [(&str, &str); 6] = [
     ("missing", MISSING_COLOR),
 ];
 
+/// The graph's zoom levels, as factors of its legible size.
+pub const ZOOM_RANGE: (f64, f64) = (0.5, 4.0);
+
+/// The zoom level one step in or out (`dir` > 0 or < 0) from `z`: ×1.25 or ÷1.25, kept in
+/// [`ZOOM_RANGE`] and rounded to whole percents so that steps back land where they started.
+pub fn zoom_step(z: f64, dir: f64) -> f64 {
+    let next = if dir > 0.0 { z * 1.25 } else { z / 1.25 };
+    (next * 100.0)
+        .round()
+        .clamp(ZOOM_RANGE.0 * 100.0, ZOOM_RANGE.1 * 100.0)
+        / 100.0
+}
+
 #[component]
 pub fn DagView(
     scene: Scene,
@@ -222,6 +235,8 @@ pub fn DagView(
     color_by_truth: RwSignal<bool>,
     /// Shrink to the panel's width rather than keep labels at a legible size and scroll.
     fit: RwSignal<bool>,
+    /// Factor on the legible size when not fitted; Ctrl + wheel over the graph steps it.
+    zoom: RwSignal<f64>,
 ) -> impl IntoView {
     let n = scene.names.len();
     let (width, height) = (scene.layout.width.max(120.0), scene.layout.height.max(80.0));
@@ -385,12 +400,19 @@ pub fn DagView(
 
     view! {
         <figure class="dag">
-            <div class="dag-scroll">
+            <div class="dag-scroll" on:wheel=move |ev: web_sys::WheelEvent| {
+                // Ctrl + wheel (also a trackpad's pinch) zooms the graph, not the page; a plain
+                // wheel still scrolls.
+                if ev.ctrl_key() && !fit.get_untracked() && ev.delta_y() != 0.0 {
+                    ev.prevent_default();
+                    zoom.update(|z| *z = zoom_step(*z, -ev.delta_y()));
+                }
+            }>
             <svg id="dag-svg" data-testid="dag" xmlns="http://www.w3.org/2000/svg" role="img"
                 aria-label=format!("Learned graph: {} nodes, {} edges", n, scene.edges.len())
                 viewBox=format!("0 0 {width:.0} {height:.0}") preserveAspectRatio="xMinYMin meet"
                 width="100%" style=move || {
-                    let min = if fit.get() { 0.0 } else { 0.8 * width };
+                    let min = if fit.get() { 0.0 } else { 0.8 * width * zoom.get() };
                     format!("min-width: {min:.0}px; aspect-ratio: {width:.0} / {height:.0}")
                 }>
                 <defs>{markers}</defs>

@@ -97,6 +97,7 @@ pub fn DiscoverPanel() -> impl IntoView {
     let color_by_truth = RwSignal::new(true);
     // Shrink a wide graph to the panel's width (smaller labels) instead of scrolling it.
     let fit = RwSignal::new(false);
+    let zoom = RwSignal::new(1.0);
     // The reader's choice to show or hide the weight matrix, kept across live snapshots.
     let heatmap_open = RwSignal::new(None::<bool>);
     let number = move |ev: &web_sys::Event| target_value(ev).trim().parse::<f64>().ok();
@@ -188,6 +189,7 @@ pub fn DiscoverPanel() -> impl IntoView {
                         <output>{move || format!("{:.2}", state.threshold.get())}</output>
                     </label>
                     <Toggle testid="dag-fit" value=fit label="Fit the graph to the panel" />
+                    <Zoom zoom fit />
                     <Show when=move || truth.with(|t| t.is_some())>
                         <Toggle testid="color-by-truth" value=color_by_truth
                             label="Colour edges by comparison with the true graph" />
@@ -208,7 +210,7 @@ pub fn DiscoverPanel() -> impl IntoView {
                     view! {
                         {live_note.map(|n| view! { <p class="muted small">{n}</p> })}
                         {cpdag_note}
-                        <DagView scene=scene.clone() overrides color_by_truth fit />
+                        <DagView scene=scene.clone() overrides color_by_truth fit zoom />
                         <Metrics scene=scene.clone() />
                         <Exports scene=scene.clone() />
                         <Heatmap names=scene.names.clone() weights=scene.weights.clone() open=heatmap_open />
@@ -417,6 +419,30 @@ fn TrainingCurves() -> impl IntoView {
             })
             .collect_view();
         Some(view! { <div class="curves" data-testid="training-curves">{charts}</div> })
+    }
+}
+
+/// Zoom buttons for the graph at its legible size (off while it is fitted to the panel): −
+/// and + step by a quarter, the middle one shows the level and goes back to 100 %. Ctrl + wheel
+/// (a trackpad's pinch) over the graph does the same (`DagView`).
+#[component]
+fn Zoom(zoom: RwSignal<f64>, fit: RwSignal<bool>) -> impl IntoView {
+    use super::dag_view::{zoom_step, ZOOM_RANGE};
+    view! {
+        <span class="zoom" role="group" aria-label="Zoom the graph">
+            <button class="button small" data-testid="dag-zoom-out" title="Zoom out (or Ctrl + wheel over the graph)"
+                aria-label="Zoom out"
+                disabled=move || { fit.get() || zoom.get() <= ZOOM_RANGE.0 }
+                on:click=move |_| zoom.update(|z| *z = zoom_step(*z, -1.0))>"−"</button>
+            <button class="button small" data-testid="dag-zoom-reset" title="Back to 100 %"
+                aria-label=move || format!("Zoom {:.0} %, back to 100 %", zoom.get() * 100.0)
+                disabled=move || fit.get()
+                on:click=move |_| zoom.set(1.0)>{move || format!("{:.0} %", zoom.get() * 100.0)}</button>
+            <button class="button small" data-testid="dag-zoom-in" title="Zoom in (or Ctrl + wheel over the graph)"
+                aria-label="Zoom in"
+                disabled=move || { fit.get() || zoom.get() >= ZOOM_RANGE.1 }
+                on:click=move |_| zoom.update(|z| *z = zoom_step(*z, 1.0))>"+"</button>
+        </span>
     }
 }
 

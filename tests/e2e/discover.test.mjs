@@ -223,6 +223,40 @@ test('a wide graph scrolls with legible labels, or fits the panel when asked', a
   await app.close();
 });
 
+test('the graph zooms with the buttons and with Ctrl + wheel, not while fitted', async () => {
+  const app = await site.open('#v=1&data=synthetic&data.n_nodes=30&data.seed=5&learner=ges&run=1');
+  await app.waitForState('done');
+  const width = () => app.page.evaluate(() => document.querySelector('#dag-svg').getBoundingClientRect().width);
+  const level = () => app.page.innerText('[data-testid=dag-zoom-reset]');
+  const at100 = await width();
+  assert.equal(await level(), '100 %');
+  await app.page.click('[data-testid=dag-zoom-in]');
+  assert.equal(await level(), '125 %');
+  const at125 = await width();
+  assert.ok(Math.abs(at125 / at100 - 1.25) < 0.02, `125 % is 1.25 times as wide: ${at100} → ${at125}`);
+  await app.page.click('[data-testid=dag-zoom-out]');
+  await app.page.click('[data-testid=dag-zoom-out]');
+  assert.equal(await level(), '80 %');
+  assert.ok(await width() < at100);
+  // Ctrl + wheel over the graph (a trackpad's pinch sends the same) zooms the graph, not the page.
+  await app.page.hover('#dag-svg');
+  await app.page.keyboard.down('Control');
+  await app.page.mouse.wheel(0, -100);
+  await app.page.keyboard.up('Control');
+  assert.equal(await level(), '100 %');
+  await app.page.click('[data-testid=dag-zoom-in]');
+  await app.page.click('[data-testid=dag-zoom-reset]');
+  assert.equal(await level(), '100 %');
+  assert.ok(Math.abs(await width() - at100) < 1);
+  assert.equal(await app.page.evaluate(() => window.visualViewport.scale), 1, 'the page itself did not zoom');
+  await app.page.check('[data-testid=dag-fit]');
+  for (const id of ['dag-zoom-in', 'dag-zoom-out', 'dag-zoom-reset']) {
+    assert.ok(await app.page.isDisabled(`[data-testid=${id}]`), `${id} is off while the graph is fitted`);
+  }
+  assert.deepEqual(app.errors, []);
+  await app.close();
+});
+
 test('Cancel stops a long run and the page stays usable', async () => {
   const app = await site.open();
   await app.page.click('[data-testid=example-synthetic-open]');
