@@ -430,12 +430,16 @@ mod tests {
             1 => rng.random_range(-1.0f32..1.0),
             _ => rng.random_range(-1e-3f32..1e-3),
         }));
+        same_bits_in_four_lanes(xs, exp_core_f32x4, exp_core_f32);
+    }
+
+    /// Asserts that `four` gives `one`'s bits on every x of `xs`, four at a time.
+    fn same_bits_in_four_lanes(mut xs: Vec<f32>, four: fn(F4) -> F4, one: fn(f32) -> f32) {
         xs.resize(xs.len().div_ceil(4) * 4, 0.5);
         for q in xs.chunks_exact(4) {
             let q: [f32; 4] = q.try_into().unwrap();
-            let got = exp_core_f32x4(F4::load(&q)).to_array();
-            for (g, x) in got.iter().zip(q) {
-                assert_eq!(g.to_bits(), exp_core_f32(x).to_bits(), "x = {x:e}");
+            for (g, x) in four(F4::load(&q)).to_array().iter().zip(q) {
+                assert_eq!(g.to_bits(), one(x).to_bits(), "x = {x:e}");
             }
         }
     }
@@ -462,14 +466,7 @@ mod tests {
             1 => rng.random_range(0.5f32..2.0),
             _ => 1.0 + rng.random_range(-1e-3f32..1e-3),
         }));
-        xs.resize(xs.len().div_ceil(4) * 4, 3.0);
-        for q in xs.chunks_exact(4) {
-            let q: [f32; 4] = q.try_into().unwrap();
-            let got = ln_core_f32x4(F4::load(&q)).to_array();
-            for (g, x) in got.iter().zip(q) {
-                assert_eq!(g.to_bits(), ln_core_f32(x).to_bits(), "x = {x:e}");
-            }
-        }
+        same_bits_in_four_lanes(xs, ln_core_f32x4, ln_core_f32);
     }
 
     #[test]
