@@ -1128,8 +1128,9 @@ fn add_penalties(
     let theta = &net.theta;
     // The penalties' values are only reported (in the epoch's training loss), so their sums
     // are split to shorten the chains of additions: Σ|W| per edge (in two lanes), then over
-    // the edges; Σθ² in four lanes (k ≡ l mod 4 within each range). A zero weight gets α·0 added here
-    // (numpy's sign, without a branch), which leaves its gradient as the L2 term below does.
+    // the edges; Σθ² in four lanes (k ≡ l mod 4 within each range). A zero weight gets α·0
+    // added here (numpy's sign, without a branch), which leaves its gradient as the L2 term
+    // below does.
     // The gradients' loops run two lanes at a time (LLVM left them scalar in wasm), the same
     // operations on each element, so the same bits.
     let mut l1 = 0.0;

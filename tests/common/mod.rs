@@ -11,7 +11,6 @@ use causeway::run::StepOutcome;
 /// FNV-1a over the bits of SDCD's raw adjacency after two short stages (40 epochs each) on a
 /// seeded 6-variable synthetic dataset, and the number of steps. Covers the f32 kernels the
 /// page runs (first layer, sigmoid, heads, likelihood, backward passes) and Adam.
-#[allow(dead_code)]
 pub fn sdcd_fingerprint() -> (u64, usize) {
     let data = DataSpec::Synthetic(SyntheticParams {
         n_nodes: 6,
@@ -52,5 +51,4 @@ pub fn sdcd_fingerprint() -> (u64, usize) {
 /// [`sdcd_fingerprint`] as the native build computes it: the wasm build must agree. Changing
 /// SDCD's arithmetic on purpose changes this value (take the new one from the failing native
 /// test, `cargo test --test same_bits`); the wasm test must then give it too.
-#[allow(dead_code)]
 pub const SDCD_FINGERPRINT: (u64, usize) = (494_595_337_226_027_511, 159);
