@@ -21,6 +21,7 @@ use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
+use std::ops::Range;
 use thiserror::Error;
 
 use super::input::{DataRequirements, InputError};
@@ -395,16 +396,7 @@ impl Net {
         let parents = (0..d)
             .map(|j| (0..d).filter(|&i| mask[i * d + j]).collect())
             .collect();
-        let mut active: Vec<(usize, usize)> = Vec::new();
-        for (ij, &m) in mask.iter().enumerate() {
-            if m {
-                match active.last_mut() {
-                    Some(last) if last.1 == ij * h => last.1 = (ij + 1) * h,
-                    _ => active.push((ij * h, (ij + 1) * h)),
-                }
-            }
-        }
-        active.push((lay.b1, lay.len));
+        let active = active_ranges(&mask, h, 0..d);
         Net {
             d,
             h,
@@ -417,6 +409,11 @@ impl Net {
 
     fn layout(&self) -> Layout {
         Layout::new(self.d, self.h)
+    }
+
+    /// [`Net::active`] for variables `targets` only: the parameters of their networks.
+    fn active_for(&self, targets: Range<usize>) -> Vec<(usize, usize)> {
+        active_ranges(&self.mask, self.h, targets)
     }
 
     /// A_ij = ‖W[i, j, :]‖₂ (`DispatcherLayer.get_adjacency_matrix`, `adjacency_p=2`).
@@ -438,6 +435,36 @@ impl Net {
     fn n_candidates(&self) -> usize {
         self.mask.iter().filter(|&&m| m).count()
     }
+}
+
+/// The trainable parameters of variables `targets`' networks as maximal runs of `theta`
+/// indices: their allowed first-layer weights W[i, j, ·] and their biases and heads.
+fn active_ranges(mask: &[bool], h: usize, targets: Range<usize>) -> Vec<(usize, usize)> {
+    let d = mask.len().isqrt();
+    let lay = Layout::new(d, h);
+    let mut runs: Vec<(usize, usize)> = Vec::new();
+    let mut add = |a: usize, b: usize| match runs.last_mut() {
+        Some(last) if last.1 == a => last.1 = b,
+        _ => runs.push((a, b)),
+    };
+    for i in 0..d {
+        for j in targets.clone() {
+            if mask[i * d + j] {
+                add((i * d + j) * h, (i * d + j + 1) * h);
+            }
+        }
+    }
+    let (j0, j1) = (targets.start, targets.end);
+    for (at, per) in [
+        (lay.b1, h),
+        (lay.wo, h),
+        (lay.bo, 1),
+        (lay.wv, h),
+        (lay.bv, 1),
+    ] {
+        add(at + j0 * per, at + j1 * per);
+    }
+    runs
 }
 
 /// The scalar type of the forward and backward passes: [`Fwd`] (f32) in training, f64 in the
@@ -1001,17 +1028,26 @@ fn sum<T: Real>(a: &[T]) -> T {
     lane_sum(acc)
 }
 
-/// The Gaussian NLL of the batch in `work` divided by the batch size
-/// (`reconstruction_loss`) for parameters `th` (the model's, rounded to `T`), and, when `grad`
-/// is given, its gradient added into it. Every sum over rows is taken lane by lane (rows
-/// r ≡ l mod LANES in order), then over the lanes: the same order natively and in wasm.
-fn nll_batch<T: Real>(net: &Net, th: &[T], work: &mut Work<T>, grad: Option<&mut [T]>) -> f64 {
+/// The Gaussian NLL of the batch in `work` for parameters `th` (the model's, rounded to `T`),
+/// variables `targets` only: `nll[j]` gets the sum of variable j's terms over the rows (divide
+/// the sum over j by the batch size for `reconstruction_loss`, [`batch_nll`]), and, when `grad`
+/// is given, the gradient of the batch's mean NLL is added into it. Every sum over rows is
+/// taken lane by lane (rows r ≡ l mod LANES in order), then over the lanes: the same order
+/// natively and in wasm. Each variable's terms and gradient depend on its own network only, so
+/// any split of the targets gives the same bits.
+fn nll_batch<T: Real>(
+    net: &Net,
+    th: &[T],
+    work: &mut Work<T>,
+    targets: Range<usize>,
+    nll: &mut [f64],
+    grad: Option<&mut [T]>,
+) {
     let (d, h) = (net.d, net.h);
     let lay = net.layout();
     let (cap, b, nb) = (work.cap, work.rows, work.padded);
     let inv_b = T::of(1.0 / b as f64);
-    let mut nll = 0.0;
-    for j in 0..d {
+    for j in targets.clone() {
         // Hidden units: b1 + Σ_i x_i W[i, j, k] (inputs in increasing order), then σ.
         let hid = &mut work.hid[j * h * cap..(j + 1) * h * cap];
         T::hidden_pre(
@@ -1055,25 +1091,37 @@ fn nll_batch<T: Real>(net: &Net, th: &[T], work: &mut Work<T>, grad: Option<&mut
         );
         let term = &mut work.term[..nb];
         T::likelihood_rows((xj, keep), mean, vpre, term, inv_b);
-        nll += sum(term).wide();
+        nll[j] = sum(term).wide();
     }
-    let nll = nll / b as f64;
-    let Some(g) = grad else {
-        return nll;
-    };
-    heads_grad(net, th, work, g);
-    first_layer_grad(net, work, g);
-    nll
+    if let Some(g) = grad {
+        heads_grad(net, th, work, targets.clone(), g);
+        first_layer_grad(net, work, targets, g);
+    }
+}
+
+/// The batch's mean NLL from every variable's sum of terms ([`nll_batch`]), added in variable
+/// order whichever worker computed them.
+fn batch_nll(nll: &[f64], rows: usize) -> f64 {
+    nll.iter().sum::<f64>() / rows as f64
 }
 
 /// Backward through the heads: adds the gradients of the output and variance heads and of
 /// the first layer's bias into `g`, and replaces each activation in `work.hid` by the gradient
 /// at its pre-activation.
-fn heads_grad<T: Real>(net: &Net, th: &[T], work: &mut Work<T>, g: &mut [T]) {
-    let (d, h) = (net.d, net.h);
+// Kept out of `nll_batch` (both backward passes): inlined there, the forward loops' registers
+// came out worse, 2–3 % slower natively.
+#[inline(never)]
+fn heads_grad<T: Real>(
+    net: &Net,
+    th: &[T],
+    work: &mut Work<T>,
+    targets: Range<usize>,
+    g: &mut [T],
+) {
+    let h = net.h;
     let lay = net.layout();
     let (cap, nb) = (work.cap, work.padded);
-    for j in 0..d {
+    for j in targets {
         let (gm, gv) = (
             &work.g_mean[j * cap..j * cap + nb],
             &work.g_vpre[j * cap..j * cap + nb],
@@ -1094,10 +1142,11 @@ fn heads_grad<T: Real>(net: &Net, th: &[T], work: &mut Work<T>, g: &mut [T]) {
 
 /// Adds Σ_r x_ri ∂z_rjk to the first layer's weight gradient, with `work.hid` holding the
 /// pre-activation gradients ∂z.
-fn first_layer_grad<T: Real>(net: &Net, work: &Work<T>, g: &mut [T]) {
+#[inline(never)]
+fn first_layer_grad<T: Real>(net: &Net, work: &Work<T>, targets: Range<usize>, g: &mut [T]) {
     let (d, h) = (net.d, net.h);
     let (cap, nb) = (work.cap, work.padded);
-    for j in 0..d {
+    for j in targets {
         let hid = &work.hid[j * h * cap..(j + 1) * h * cap];
         for &i in &net.parents[j] {
             let base = (i * d + j) * h;
@@ -1113,8 +1162,11 @@ fn first_layer_grad<T: Real>(net: &Net, work: &Work<T>, g: &mut [T]) {
 
 /// Adds the gradients of α·Σ|W| (masked first layer; torch's |x|' is sign(x), 0 at 0),
 /// β·Σθ² (`l2_reg_all_weights`: every parameter) and, with eigenvectors `(u, v, c)`,
-/// γ·Σ_ij c u_i v_j A_ij (`dag_reg_power_grad`: the eigenvector factor is detached) to `grad`,
-/// and returns their value. `adj` must hold the current adjacency when `eig` is given.
+/// γ·Σ_ij c u_i v_j A_ij (`dag_reg_power_grad`: the eigenvector factor is detached) to `grad`
+/// for the parameters of variables `targets`' networks, and writes each such variable's share
+/// of the penalties' value (its W[·, j, ·], its biases and heads, column j of A) to `pen[j]`.
+/// `adj` must hold the current adjacency when `eig` is given.
+#[allow(clippy::too_many_arguments)]
 fn add_penalties(
     net: &Net,
     alpha: f64,
@@ -1122,93 +1174,79 @@ fn add_penalties(
     gamma: f64,
     eig: Option<(&[f64], &[f64], f64)>,
     adj: &[f64],
+    targets: Range<usize>,
     grad: &mut [f64],
-) -> f64 {
+    pen: &mut [f64],
+) {
     let (d, h) = (net.d, net.h);
+    let lay = net.layout();
     let theta = &net.theta;
-    // The penalties' values are only reported (in the epoch's training loss), so their sums
-    // are split to shorten the chains of additions: Σ|W| per edge (in two lanes), then over
-    // the edges; Σθ² in four lanes (k ≡ l mod 4 within each range). A zero weight gets α·0
-    // added here (numpy's sign, without a branch), which leaves its gradient as the L2 term
-    // below does.
-    // The gradients' loops run two lanes at a time (LLVM left them scalar in wasm), the same
-    // operations on each element, so the same bits.
-    let mut l1 = 0.0;
-    let (alpha2, pairs) = (F2::splat(alpha), h / 2 * 2);
-    for (ij, &m) in net.mask.iter().enumerate() {
-        if !m {
-            continue;
-        }
-        let (w, g) = (
-            &theta[ij * h..(ij + 1) * h],
-            &mut grad[ij * h..(ij + 1) * h],
-        );
-        let mut edge2 = F2::splat(0.0);
-        for (g, w) in g[..pairs].chunks_exact_mut(2).zip(w.chunks_exact(2)) {
-            let (g, w): (&mut [f64; 2], _) =
-                (g.try_into().unwrap(), F2::load(w.try_into().unwrap()));
-            edge2 = edge2.add(w.abs());
-            F2::load(g).add(alpha2.mul(w.numpy_sign())).store(g);
-        }
-        let [e0, e1] = edge2.to_array();
-        let mut edge = e0 + e1;
-        for (g, &w) in g[pairs..].iter_mut().zip(&w[pairs..]) {
-            edge += w.abs();
-            *g += alpha * numpy_sign(w);
-        }
-        l1 += edge;
-    }
-    // Masked weights are 0 and get no other gradient, so they stay 0 under Adam (and add
-    // nothing here).
-    let mut l2 = [0.0; 4];
-    let two_beta = F2::splat(2.0 * beta);
-    for &(a, b) in &net.active {
-        let (g, p) = (&mut grad[a..b], &theta[a..b]);
-        let mut gc = g.chunks_exact_mut(4);
-        let mut pc = p.chunks_exact(4);
-        // Lanes 0, 1 and 2, 3 of the sums, each continuing where the last range left it.
-        let mut acc = [F2::load(&[l2[0], l2[1]]), F2::load(&[l2[2], l2[3]])];
-        for (g, p) in (&mut gc).zip(&mut pc) {
-            for (l, acc) in acc.iter_mut().enumerate() {
-                let (g, p): (&mut [f64; 2], _) = (
-                    (&mut g[2 * l..2 * l + 2]).try_into().unwrap(),
-                    F2::load(p[2 * l..2 * l + 2].try_into().unwrap()),
-                );
-                *acc = acc.add(p.mul(p));
-                F2::load(g).add(two_beta.mul(p)).store(g);
-            }
-        }
-        let ([s0, s1], [s2, s3]) = (acc[0].to_array(), acc[1].to_array());
-        l2 = [s0, s1, s2, s3];
-        for (l, (g, &p)) in gc
-            .into_remainder()
-            .iter_mut()
-            .zip(pc.remainder())
-            .enumerate()
-        {
-            l2[l] += p * p;
-            *g += 2.0 * beta * p;
-        }
-    }
-    let l2 = l2.iter().sum::<f64>();
-    let mut dag = 0.0;
-    if let Some((u, v, c)) = eig {
-        for i in 0..d {
-            for j in 0..d {
+    // Each parameter's gradient gets its L1 term, then its L2 term, then the spectral one, in
+    // that order whatever the grouping. The values are only reported (in the epoch's training
+    // loss); their sums run per block in two lanes.
+    for j in targets {
+        let (mut l1, mut l2, mut dag) = (0.0, 0.0, 0.0);
+        for i in (0..d).filter(|&i| net.mask[i * d + j]) {
+            let block = (i * d + j) * h..(i * d + j + 1) * h;
+            let (w, g) = (&theta[block.clone()], &mut grad[block]);
+            let (abs, sq) = penalize_block(Some(alpha), 2.0 * beta, w, g);
+            l1 += abs;
+            l2 += sq;
+            if let Some((u, v, c)) = eig {
                 let a = adj[i * d + j];
                 dag += c * u[i] * v[j] * a;
                 // ∂A_ij/∂W_ijk = W_ijk / A_ij, 0 at A_ij = 0 as torch's norm backward.
                 if a > 0.0 && gamma != 0.0 {
                     let s = gamma * c * u[i] * v[j] / a;
-                    let base = (i * d + j) * h;
-                    for k in base..base + h {
-                        grad[k] += s * theta[k];
+                    for (g, &w) in g.iter_mut().zip(w) {
+                        *g += s * w;
                     }
                 }
             }
         }
+        for (at, per) in [
+            (lay.b1, h),
+            (lay.wo, h),
+            (lay.bo, 1),
+            (lay.wv, h),
+            (lay.bv, 1),
+        ] {
+            let block = at + j * per..at + (j + 1) * per;
+            l2 += penalize_block(None, 2.0 * beta, &theta[block.clone()], &mut grad[block]).1;
+        }
+        pen[j] = alpha * l1 + beta * l2 + gamma * dag;
     }
-    alpha * l1 + beta * l2 + gamma * dag
+}
+
+/// Adds α·sign(w) (when `alpha` is given), then 2β·w to each gradient of the block `w`, two
+/// lanes at a time (LLVM left these loops scalar in wasm) with the same operations on each
+/// element; returns Σ|w| and Σw².
+#[inline(always)]
+fn penalize_block(alpha: Option<f64>, two_beta: f64, w: &[f64], g: &mut [f64]) -> (f64, f64) {
+    let pairs = w.len() / 2 * 2;
+    let (alpha2, two_beta2) = (F2::splat(alpha.unwrap_or(0.0)), F2::splat(two_beta));
+    let (mut abs2, mut sq2) = (F2::splat(0.0), F2::splat(0.0));
+    for (g, w) in g[..pairs].chunks_exact_mut(2).zip(w.chunks_exact(2)) {
+        let (g, w): (&mut [f64; 2], _) = (g.try_into().unwrap(), F2::load(w.try_into().unwrap()));
+        let mut gn = F2::load(g);
+        if alpha.is_some() {
+            abs2 = abs2.add(w.abs());
+            gn = gn.add(alpha2.mul(w.numpy_sign()));
+        }
+        sq2 = sq2.add(w.mul(w));
+        gn.add(two_beta2.mul(w)).store(g);
+    }
+    let ([a0, a1], [s0, s1]) = (abs2.to_array(), sq2.to_array());
+    let (mut abs, mut sq) = (a0 + a1, s0 + s1);
+    for (g, &w) in g[pairs..].iter_mut().zip(&w[pairs..]) {
+        if let Some(alpha) = alpha {
+            abs += w.abs();
+            *g += alpha * numpy_sign(w);
+        }
+        sq += w * w;
+        *g += two_beta * w;
+    }
+    (abs, sq)
 }
 
 /// torch.optim.Adam with its defaults (betas 0.9, 0.999, eps 1e-8, no weight decay: the
@@ -1497,7 +1535,6 @@ pub struct Sdcd {
     stage: u8,
     epoch: usize,
     batch: usize,
-    epoch_loss: f64,
     last_loss: f64,
     val_loss: f64,
     gamma: f64,
@@ -1506,11 +1543,54 @@ pub struct Sdcd {
     rho: f64,
     best_val: f64,
     best_theta: Option<Vec<f64>>,
+    /// Stage 1: the adjacency (every shard's columns) at the best validation so far.
+    best_adj: Option<Vec<f64>>,
     patience_counter: usize,
     version: usize,
     /// Adjacency of the final model (`_adj_matrix`), once done.
     final_adj: Option<DMatrix<f64>>,
     done: Option<StopReason>,
+    /// This instance's share of stage 1 ([`Sdcd::shard`]): shard `shard` of `n_shards`.
+    shard: usize,
+    n_shards: usize,
+    /// The variables whose networks this instance trains now (stage 1: its shard's; stage 2:
+    /// all), and their parameters as runs of `theta`.
+    targets: Range<usize>,
+    active: Vec<(usize, usize)>,
+    /// Per variable: the batch's NLL sum and penalty share, and the epoch's Σ over batches of
+    /// NLL sum / rows + penalty share.
+    nll_j: Vec<f64>,
+    pen_j: Vec<f64>,
+    epoch_rec: Vec<f64>,
+    /// Stage 1: the targets' epoch records since the last report, epoch by epoch.
+    window: Vec<f64>,
+    /// Batches per epoch.
+    n_batches: usize,
+    /// Stage 1, at a report point: this shard's report, kept until every shard's has come.
+    pending: Option<ShardReport>,
+    /// Whether `pending` was handed out by [`Sdcd::take_report`].
+    report_taken: bool,
+}
+
+/// What one shard of SDCD's stage 1 tells the others at each validation epoch and at the
+/// stage's last epoch ([`Sdcd::shard`]). With every shard's report, each shard takes the same
+/// decisions (early stopping, divergence) from the same numbers, added in variable order, so a
+/// run split into shards gives the same bits as one run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ShardReport {
+    /// The variables j whose networks the shard trains, `targets.0 .. targets.1`.
+    pub targets: (usize, usize),
+    /// Stage-1 epochs completed.
+    pub epoch: usize,
+    /// For each epoch since the previous report, for each target: Σ over the epoch's batches
+    /// of (its NLL terms' sum / the batch's rows + its share of the penalties).
+    pub train: Vec<f64>,
+    /// For each validation batch, for each target: its NLL terms' sum; empty when this epoch
+    /// is not validated.
+    pub val: Vec<f64>,
+    /// A_ij for every i and each target j, row by row: `adjacency[i·n + (j − targets.0)]`
+    /// with n targets.
+    pub adjacency: Vec<f64>,
 }
 
 impl Sdcd {
@@ -1599,6 +1679,7 @@ impl Sdcd {
             .collect();
         let h = params.hidden_units;
         let net = Net::new(d, h, allowed.clone(), &mut rng);
+        let active = net.active.clone();
         let len = net.theta.len();
         let b = params.batch_size.min(n);
         Ok(Sdcd {
@@ -1622,7 +1703,6 @@ impl Sdcd {
             stage: 1,
             epoch: 0,
             batch: 0,
-            epoch_loss: 0.0,
             last_loss: f64::NAN,
             val_loss: f64::NAN,
             gamma: 0.0,
@@ -1631,11 +1711,99 @@ impl Sdcd {
             rho: f64::NAN,
             best_val: f64::INFINITY,
             best_theta: None,
+            best_adj: None,
             patience_counter: 0,
             version: 0,
             final_adj: None,
             done: None,
+            shard: 0,
+            n_shards: 1,
+            targets: 0..d,
+            active,
+            nll_j: vec![0.0; d],
+            pen_j: vec![0.0; d],
+            epoch_rec: vec![0.0; d],
+            window: Vec::new(),
+            n_batches: 0,
+            pending: None,
+            report_taken: false,
         })
+    }
+
+    /// Makes this run shard `shard` of `n_shards` of stage 1, which is split by variable: each
+    /// shard trains the networks of a contiguous block of variables (their data, batches and
+    /// random draws are the same in every shard), and the shards exchange [`ShardReport`]s at
+    /// each validation epoch ([`Sdcd::take_report`], [`Sdcd::receive_reports`]). Shard 0 then
+    /// runs stage 2 alone and gives the same result as an unsplit run, bit for bit; the other
+    /// shards finish with stage 1. For several workers: stage 1 is most of the work, and only
+    /// its early stopping couples the variables.
+    pub fn shard(mut self, shard: usize, n_shards: usize) -> Sdcd {
+        assert!(shard < n_shards && self.stage == 1 && self.epoch == 0 && self.batch == 0);
+        let d = self.d;
+        self.shard = shard;
+        self.n_shards = n_shards;
+        self.targets = shard * d / n_shards..(shard + 1) * d / n_shards;
+        self.active = self.net.active_for(self.targets.clone());
+        self
+    }
+
+    /// At a stage-1 report point of a split run: this shard's report for the other shards
+    /// (once; `None` otherwise). Until every other shard's report has come through
+    /// [`Sdcd::receive_reports`], [`Sdcd::step`] does nothing.
+    pub fn take_report(&mut self) -> Option<ShardReport> {
+        if self.report_taken || self.n_shards == 1 {
+            return None;
+        }
+        let report = self.pending.clone()?;
+        self.report_taken = true;
+        Some(report)
+    }
+
+    /// Whether this shard waits for the other shards' reports.
+    pub fn awaits_reports(&self) -> bool {
+        self.pending.is_some()
+    }
+
+    /// The other shards' reports for the current report point, in any order; then the run
+    /// goes on (or stops) as every shard decides alike.
+    pub fn receive_reports(&mut self, others: Vec<ShardReport>) -> Result<(), String> {
+        let Some(own) = self.pending.clone() else {
+            return Err("no report is awaited".into());
+        };
+        let mut all = others;
+        all.push(own.clone());
+        all.sort_by_key(|r| r.targets.0);
+        let mut next = 0;
+        for r in &all {
+            let n = r.targets.1.saturating_sub(r.targets.0);
+            let epochs = own.train.len() / (own.targets.1 - own.targets.0).max(1);
+            if r.targets.0 != next
+                || r.epoch != own.epoch
+                || r.train.len() != epochs * n
+                || r.val.len() != own.val.len() / (own.targets.1 - own.targets.0).max(1) * n
+                || r.adjacency.len() != self.d * n
+            {
+                return Err(format!(
+                    "a shard's report does not fit: targets {:?} at epoch {} with {} training \
+                     values, this shard is at epoch {}",
+                    r.targets,
+                    r.epoch,
+                    r.train.len(),
+                    own.epoch
+                ));
+            }
+            next = r.targets.1;
+        }
+        if next != self.d {
+            return Err(format!(
+                "the shards' reports cover {next} of {} variables",
+                self.d
+            ));
+        }
+        self.pending = None;
+        self.report_taken = false;
+        self.resolve(&all);
+        Ok(())
     }
 
     fn stage_epochs(&self) -> usize {
@@ -1670,33 +1838,36 @@ impl Sdcd {
             .gather(rows, &self.x, &self.keep, self.x.len() / d);
     }
 
-    /// Rounds the model's trainable parameters into `theta_fwd` for the next passes (the
+    /// Rounds the targets' trainable parameters into `theta_fwd` for the next passes (the
     /// others are 0 there since the model was made).
     fn round_theta(&mut self) {
-        for &(a, b) in &self.net.active {
+        for &(a, b) in &self.active {
             for (t, &p) in self.theta_fwd[a..b].iter_mut().zip(&self.net.theta[a..b]) {
                 *t = p as Fwd;
             }
         }
     }
 
-    /// One Adam step on the next minibatch of the current epoch; returns the batch's loss.
-    fn train_batch(&mut self) -> f64 {
+    /// One Adam step on the targets' parameters with the next minibatch of the current epoch;
+    /// adds each target's loss to `epoch_rec`.
+    fn train_batch(&mut self) {
         let bs = self.params.batch_size;
         let from = self.batch * bs;
         let to = (from + bs).min(self.train_rows.len());
         self.load(from, to, false);
         self.round_theta();
-        for &(a, b) in &self.net.active {
+        for &(a, b) in &self.active {
             self.grad_fwd[a..b].iter_mut().for_each(|g| *g = 0.0);
         }
-        let nll = nll_batch(
+        nll_batch(
             &self.net,
             &self.theta_fwd,
             &mut self.work,
+            self.targets.clone(),
+            &mut self.nll_j,
             Some(&mut self.grad_fwd),
         );
-        for &(a, b) in &self.net.active {
+        for &(a, b) in &self.active {
             for (g, &gf) in self.grad[a..b].iter_mut().zip(&self.grad_fwd[a..b]) {
                 *g = gf as f64;
             }
@@ -1706,7 +1877,8 @@ impl Sdcd {
         } else {
             (self.params.stage2_l1, self.params.stage2_l2)
         };
-        let penalty = if let Some(power) = &mut self.power {
+        let targets = self.targets.clone();
+        if let Some(power) = &mut self.power {
             self.net.adjacency_into(&mut self.adj);
             self.rho = power.update(&self.adj);
             let eig = (power.u.as_slice(), power.v.as_slice(), power.coef());
@@ -1717,48 +1889,90 @@ impl Sdcd {
                 self.gamma,
                 Some(eig),
                 &self.adj,
+                targets.clone(),
                 &mut self.grad,
-            )
+                &mut self.pen_j,
+            );
         } else {
-            add_penalties(&self.net, alpha, beta, 0.0, None, &self.adj, &mut self.grad)
-        };
+            add_penalties(
+                &self.net,
+                alpha,
+                beta,
+                0.0,
+                None,
+                &self.adj,
+                targets.clone(),
+                &mut self.grad,
+                &mut self.pen_j,
+            );
+        }
         self.adam
-            .step(&mut self.net.theta, &self.grad, &self.net.active);
+            .step(&mut self.net.theta, &self.grad, &self.active);
         self.batch += 1;
-        nll + penalty
+        let rows = (to - from) as f64;
+        for j in targets {
+            self.epoch_rec[j] += self.nll_j[j] / rows + self.pen_j[j];
+        }
     }
 
-    /// `sum(reconstruction_loss(batch))` over the validation batches, unshuffled.
-    fn validation_loss(&mut self) -> f64 {
+    /// The targets' NLL sums over each validation batch (unshuffled), batch by batch.
+    fn validation_records(&mut self) -> Vec<f64> {
         let bs = self.params.batch_size;
         let n_val = self.val_rows.len();
-        let mut total = 0.0;
+        let mut out = Vec::new();
         let mut from = 0;
         self.round_theta();
         while from < n_val {
             let to = (from + bs).min(n_val);
             self.load(from, to, true);
-            total += nll_batch(&self.net, &self.theta_fwd, &mut self.work, None);
+            let targets = self.targets.clone();
+            nll_batch(
+                &self.net,
+                &self.theta_fwd,
+                &mut self.work,
+                targets.clone(),
+                &mut self.nll_j,
+                None,
+            );
+            out.extend_from_slice(&self.nll_j[targets]);
             from = to;
         }
-        total
+        out
+    }
+
+    /// `sum(reconstruction_loss(batch))` over the validation batches from every variable's
+    /// sums (`val`, batch by batch, d per batch), in variable order.
+    fn validation_loss(&self, val: &[f64]) -> f64 {
+        let (bs, n_val) = (self.params.batch_size, self.val_rows.len());
+        val.chunks_exact(self.d)
+            .enumerate()
+            .map(|(k, nll)| batch_nll(nll, (n_val - k * bs).min(bs)))
+            .sum()
+    }
+
+    /// The mean training loss of an epoch from every variable's record, in variable order.
+    fn epoch_loss(&self, rec: &[f64]) -> f64 {
+        rec.iter().sum::<f64>() / self.n_batches as f64
     }
 
     /// The end-of-epoch part of `_train`: validation every `validate_every` epochs, the γ
     /// freeze/unfreeze, early stopping. Returns true when the stage ends.
     fn end_epoch(&mut self) -> bool {
-        let n_batches = self.batch;
-        self.last_loss = self.epoch_loss / n_batches as f64;
-        self.epoch_loss = 0.0;
+        self.n_batches = self.batch;
         self.batch = 0;
-        self.version += 1;
         let epoch = self.epoch;
         self.epoch += 1;
+        if self.stage == 1 {
+            return self.end_epoch_stage1(epoch);
+        }
+        self.last_loss = self.epoch_loss(&self.epoch_rec);
+        self.epoch_rec.fill(0.0);
+        self.version += 1;
         if !self.last_loss.is_finite() {
             self.finish_stage(Some("the training loss is no longer a finite number"));
             return true;
         }
-        let freeze = self.stage == 2 && self.params.freeze_gamma_at_dag;
+        let freeze = self.params.freeze_gamma_at_dag;
         if epoch.is_multiple_of(self.params.validate_every) {
             self.net.adjacency_into(&mut self.adj);
             if epoch > 1 && freeze && self.gamma_cap.is_none() {
@@ -1772,7 +1986,8 @@ impl Sdcd {
                 self.gamma_cap = None;
                 self.patience_counter = 0;
             }
-            self.val_loss = self.validation_loss();
+            let val = self.validation_records();
+            self.val_loss = self.validation_loss(&val);
             if !freeze || self.gamma_cap.is_some() {
                 if self.val_loss < self.best_val {
                     self.best_val = self.val_loss;
@@ -1797,12 +2012,127 @@ impl Sdcd {
         false
     }
 
+    /// Stage 1's epoch end: the epoch's record joins the window; at a validation epoch and
+    /// at the last epoch, this shard's report is made, and the decisions wait for every
+    /// shard's ([`Sdcd::resolve`]). Unsplit, the decisions follow at once, and the loss is
+    /// shown every epoch.
+    fn end_epoch_stage1(&mut self, epoch: usize) -> bool {
+        let targets = self.targets.clone();
+        self.window
+            .extend_from_slice(&self.epoch_rec[targets.clone()]);
+        if self.n_shards == 1 {
+            self.last_loss = self.epoch_loss(&self.epoch_rec);
+            self.version += 1;
+        }
+        self.epoch_rec.fill(0.0);
+        let validate = epoch.is_multiple_of(self.params.validate_every);
+        if !validate && self.epoch < self.stage_epochs() {
+            return false;
+        }
+        self.net.adjacency_into(&mut self.adj);
+        let adjacency = (0..self.d)
+            .flat_map(|i| self.adj[i * self.d + targets.start..i * self.d + targets.end].to_vec())
+            .collect();
+        let val = if validate {
+            self.validation_records()
+        } else {
+            Vec::new()
+        };
+        let report = ShardReport {
+            targets: (targets.start, targets.end),
+            epoch: self.epoch,
+            train: std::mem::take(&mut self.window),
+            val,
+            adjacency,
+        };
+        if self.n_shards > 1 {
+            self.pending = Some(report);
+            return false;
+        }
+        self.resolve(&[report]);
+        self.stage != 1 || self.done.is_some()
+    }
+
+    /// Stage 1's decisions at a report point from every shard's report (sorted by target):
+    /// the training loss, divergence, early stopping on the validation loss, the epoch limit.
+    /// Every shard computes the same numbers in the same order, so all decide alike.
+    fn resolve(&mut self, reports: &[ShardReport]) {
+        let d = self.d;
+        // Every variable's values, gathered in variable order.
+        let gather = |part: fn(&ShardReport) -> &Vec<f64>| -> Vec<f64> {
+            let groups =
+                part(&reports[0]).len() / (reports[0].targets.1 - reports[0].targets.0).max(1);
+            let mut out = vec![0.0; groups * d];
+            for r in reports {
+                let n = r.targets.1 - r.targets.0;
+                for (g, vals) in part(r).chunks_exact(n.max(1)).enumerate().take(groups) {
+                    out[g * d + r.targets.0..g * d + r.targets.1].copy_from_slice(&vals[..n]);
+                }
+            }
+            out
+        };
+        let train = gather(|r| &r.train);
+        let val = gather(|r| &r.val);
+        for r in reports {
+            let n = r.targets.1 - r.targets.0;
+            for i in 0..d {
+                self.adj[i * d + r.targets.0..i * d + r.targets.1]
+                    .copy_from_slice(&r.adjacency[i * n..(i + 1) * n]);
+            }
+        }
+        let losses: Vec<f64> = train
+            .chunks_exact(d)
+            .map(|rec| self.epoch_loss(rec))
+            .collect();
+        if let Some(&last) = losses.last() {
+            self.last_loss = last;
+        }
+        if self.n_shards > 1 {
+            self.version += 1;
+        }
+        if losses.iter().any(|l| !l.is_finite()) {
+            self.finish_stage(Some("the training loss is no longer a finite number"));
+            return;
+        }
+        if !val.is_empty() {
+            self.val_loss = self.validation_loss(&val);
+            if self.val_loss < self.best_val {
+                self.best_val = self.val_loss;
+                self.best_theta = Some(self.net.theta.clone());
+                self.best_adj = Some(self.adj.clone());
+                self.patience_counter = 0;
+            } else {
+                self.patience_counter += 1;
+            }
+            if self.patience_counter >= self.params.patience {
+                if let (Some(theta), Some(adj)) = (self.best_theta.take(), self.best_adj.take()) {
+                    self.net.theta = theta;
+                    self.adj = adj;
+                }
+                self.finish_stage(None);
+                return;
+            }
+        }
+        if self.epoch >= self.stage_epochs() {
+            self.finish_stage(Some(""));
+        }
+    }
+
     /// Ends the current stage: `limit` is None after early stopping, Some("") at the epoch
-    /// limit, Some(why) on divergence.
+    /// limit, Some(why) on divergence. In stage 1, `adj` must hold every shard's adjacency.
     fn finish_stage(&mut self, limit: Option<&str>) {
         let d = self.d;
-        self.net.adjacency_into(&mut self.adj);
+        if self.stage == 2 {
+            self.net.adjacency_into(&mut self.adj);
+        }
         if self.stage == 1 && limit.is_none_or(|w| w.is_empty()) {
+            if self.shard > 0 {
+                // Stage 2 runs in shard 0 alone.
+                self.done = Some(StopReason::LimitReached(
+                    "this shard's part of stage 1 is done; stage 2 runs in the first shard".into(),
+                ));
+                return;
+            }
             // Stage 2 gets a fresh model whose first layer only sees the edges with
             // A_ij > mask_threshold (and the required ones).
             let mut mask: Vec<bool> = (0..d * d)
@@ -1815,6 +2145,8 @@ impl Sdcd {
             }
             self.net = Net::new(d, self.params.hidden_units, mask, &mut self.rng);
             self.adam = Adam::new(self.params.stage2_lr, self.net.theta.len());
+            self.targets = 0..d;
+            self.active = self.net.active.clone();
             // Only the new model's trainable entries are written from now on.
             self.theta_fwd.iter_mut().for_each(|t| *t = 0.0);
             self.grad_fwd.iter_mut().for_each(|g| *g = 0.0);
@@ -1831,6 +2163,7 @@ impl Sdcd {
             self.gamma_cap = None;
             self.best_val = f64::INFINITY;
             self.best_theta = None;
+            self.best_adj = None;
             self.patience_counter = 0;
             return;
         }
@@ -1852,6 +2185,10 @@ impl Sdcd {
         if let Some(reason) = &self.done {
             return StepOutcome::Finished(reason.clone());
         }
+        if self.pending.is_some() {
+            // A split run waits for the other shards' reports.
+            return StepOutcome::Continue;
+        }
         if self.batch == 0 {
             // DataLoader(shuffle=True): a new order each epoch.
             self.train_rows.shuffle(&mut self.rng);
@@ -1864,8 +2201,7 @@ impl Sdcd {
                 }
             };
         }
-        let loss = self.train_batch();
-        self.epoch_loss += loss;
+        self.train_batch();
         if self.batch * self.params.batch_size >= self.train_rows.len() && self.end_epoch() {
             if let Some(reason) = &self.done {
                 return StepOutcome::Finished(reason.clone());
@@ -1918,9 +2254,18 @@ impl Sdcd {
         if let Some(a) = &self.final_adj {
             return a.clone();
         }
-        let mut a = vec![0.0; self.d * self.d];
+        let d = self.d;
+        let mut a = vec![0.0; d * d];
         self.net.adjacency_into(&mut a);
-        DMatrix::from_row_slice(self.d, self.d, &a)
+        if self.stage == 1 && self.n_shards > 1 {
+            // The other shards' columns as of their last reports.
+            for (ij, out) in a.iter_mut().enumerate() {
+                if !self.targets.contains(&(ij % d)) {
+                    *out = self.adj[ij];
+                }
+            }
+        }
+        DMatrix::from_row_slice(d, d, &a)
     }
 
     /// The DAG of `adjacency_dag_at_threshold(A, threshold)` weighted by A, with why the run
@@ -1979,6 +2324,34 @@ impl Learner for Sdcd {
 mod tests {
     use super::*;
     use rand_distr::StandardNormal;
+
+    /// The batch's mean NLL over every variable, with its gradient added into `grad` if given.
+    fn mean_nll<T: Real>(net: &Net, th: &[T], work: &mut Work<T>, grad: Option<&mut [T]>) -> f64 {
+        let mut nll = vec![0.0; net.d];
+        nll_batch(net, th, work, 0..net.d, &mut nll, grad);
+        batch_nll(&nll, work.rows)
+    }
+
+    impl Sdcd {
+        /// The validation loss of the current model (unsplit runs).
+        fn validation_now(&mut self) -> f64 {
+            let val = self.validation_records();
+            self.validation_loss(&val)
+        }
+    }
+
+    /// Every variable's penalties added into `grad`; returns their total value.
+    fn penalties(
+        net: &Net,
+        (alpha, beta, gamma): (f64, f64, f64),
+        eig: Option<(&[f64], &[f64], f64)>,
+        adj: &[f64],
+        grad: &mut [f64],
+    ) -> f64 {
+        let mut pen = vec![0.0; net.d];
+        add_penalties(net, alpha, beta, gamma, eig, adj, 0..net.d, grad, &mut pen);
+        pen.iter().sum()
+    }
 
     /// Linear-Gaussian rows X_j = Σ_i W_ij X_i + N(0, 1), nodes in index order (W upper
     /// triangular), with an optional hard intervention N(0, 1) on `target`.
@@ -2083,7 +2456,7 @@ mod tests {
             );
         }
         let mut grad_t = round(&vec![0.0; lay.len]);
-        let nll = nll_batch(&net, &round(&net.theta), &mut work, Some(&mut grad_t));
+        let nll = mean_nll(&net, &round(&net.theta), &mut work, Some(&mut grad_t));
         let mut grad: Vec<f64> = grad_t.iter().map(|g| g.wide()).collect();
         // f64 passes must agree with torch's float64 to rounding; f32 ones (training's) to
         // f32's precision: sums of a few dozen terms of size 1, each off by 2⁻²⁴ relative.
@@ -2098,11 +2471,9 @@ mod tests {
         net.adjacency_into(&mut adj);
         power.update(&adj);
         let eig = (power.u.as_slice(), power.v.as_slice(), power.coef());
-        let pen = add_penalties(
+        let pen = penalties(
             &net,
-            get("alpha")[0],
-            get("beta")[0],
-            get("gamma")[0],
+            (get("alpha")[0], get("beta")[0], get("gamma")[0]),
             Some(eig),
             &adj,
             &mut grad,
@@ -2161,7 +2532,7 @@ mod tests {
             for r in 0..b {
                 work.set_row(r, &x[r * d..(r + 1) * d], &keep[r * d..(r + 1) * d]);
             }
-            let got = nll_batch(&net, &net.theta, &mut work, None);
+            let got = mean_nll(&net, &net.theta, &mut work, None);
             let lay = net.layout();
             let th = &net.theta;
             let mut want = 0.0;
@@ -2221,16 +2592,16 @@ mod tests {
         let (mut work, mut wide) = (load(b), load(40));
         let mut g_wide = vec![0.0; net.theta.len()];
         let mut g_narrow = vec![0.0; net.theta.len()];
-        let l_narrow = nll_batch(&net, &net.theta, &mut work, Some(&mut g_narrow));
-        let l_wide = nll_batch(&net, &net.theta, &mut wide, Some(&mut g_wide));
+        let l_narrow = mean_nll(&net, &net.theta, &mut work, Some(&mut g_narrow));
+        let l_wide = mean_nll(&net, &net.theta, &mut wide, Some(&mut g_wide));
         assert_eq!(l_narrow.to_bits(), l_wide.to_bits());
         assert_eq!(g_narrow, g_wide);
         let (u, v, c) = (vec![0.3, 0.5, 0.8], vec![0.6, 0.2, 0.7], 1.3);
         let mut total = |net: &Net, grad: &mut [f64]| {
-            let nll = nll_batch(net, &net.theta, &mut work, Some(grad));
+            let nll = mean_nll(net, &net.theta, &mut work, Some(grad));
             let mut adj = vec![0.0; d * d];
             net.adjacency_into(&mut adj);
-            nll + add_penalties(net, 0.01, 0.02, 0.7, Some((&u, &v, c)), &adj, grad)
+            nll + penalties(net, (0.01, 0.02, 0.7), Some((&u, &v, c)), &adj, grad)
         };
         let mut grad = vec![0.0; net.theta.len()];
         total(&net, &mut grad);
@@ -2388,7 +2759,7 @@ mod tests {
         let row = a.train_rows.iter().position(|&r| r == 7);
         let pos = a.val_rows.iter().position(|&r| r == 7);
         assert!(row.is_some() || pos.is_some());
-        assert_eq!(a.validation_loss(), b.validation_loss());
+        assert_eq!(a.validation_now(), b.validation_now());
         a.step();
         b.step();
     }
@@ -2452,6 +2823,214 @@ mod tests {
             p.label
         );
         assert_eq!(s.step(), StepOutcome::Finished(r.stop.clone()));
+    }
+
+    /// Epoch, training loss and validation loss as shown at report points.
+    type Shown = Vec<(usize, f64, f64)>;
+
+    /// Runs SDCD split into `n` shards in turn, handing each shard's reports to the others
+    /// as the page's workers do; returns shard 0, finished, with its step count, the losses
+    /// it showed at each report point, and why the other shards stopped.
+    fn run_split(
+        x: &DMatrix<f64>,
+        p: &SdcdParams,
+        knowledge: &Knowledge,
+        iv: Option<&[Vec<bool>]>,
+        n: usize,
+    ) -> (Sdcd, usize, Shown, Vec<StopReason>) {
+        let mut shards: Vec<Sdcd> = (0..n)
+            .map(|k| Sdcd::new(x, p.clone(), knowledge, iv).unwrap().shard(k, n))
+            .collect();
+        let (mut steps, mut shown) = (0, Vec::new());
+        while shards[0].done.is_none() {
+            for (k, s) in shards.iter_mut().enumerate() {
+                while s.done.is_none() && !s.awaits_reports() {
+                    s.step();
+                    steps += usize::from(k == 0);
+                    assert!(steps < 1_000_000);
+                }
+            }
+            if shards[0].awaits_reports() {
+                assert!(shards.iter().all(|s| s.awaits_reports()));
+                let reports: Vec<ShardReport> = shards
+                    .iter_mut()
+                    .map(|s| s.take_report().unwrap())
+                    .collect();
+                assert!(
+                    shards[0].take_report().is_none(),
+                    "a report is handed out once"
+                );
+                for (k, s) in shards.iter_mut().enumerate() {
+                    let others = reports
+                        .iter()
+                        .enumerate()
+                        .filter(|&(o, _)| o != k)
+                        .map(|(_, r)| r.clone())
+                        .collect();
+                    s.receive_reports(others).unwrap();
+                }
+                let st = shards[0].stats();
+                shown.push((st.epoch, st.loss, st.val_loss));
+            }
+        }
+        let rest = shards[1..]
+            .iter()
+            .map(|s| s.done.clone().unwrap())
+            .collect();
+        (shards.swap_remove(0), steps, shown, rest)
+    }
+
+    /// The losses an unsplit run shows at the epochs where a split run's shards report.
+    fn run_unsplit(s: &mut Sdcd, report_epochs: &[usize]) -> (usize, Shown) {
+        let (mut steps, mut shown) = (0, Vec::new());
+        while let StepOutcome::Continue = s.step() {
+            steps += 1;
+            let st = s.stats();
+            if st.stage == 1
+                && report_epochs.contains(&st.epoch)
+                && s.batch == 0
+                && shown.last().is_none_or(|&(e, _, _)| e != st.epoch)
+            {
+                shown.push((st.epoch, st.loss, st.val_loss));
+            }
+        }
+        (steps + 1, shown)
+    }
+
+    #[test]
+    fn a_run_split_into_shards_gives_the_same_bits() {
+        let x = nonlinear_chain(600, 3);
+        let mut iv = vec![vec![false; 4]; 600];
+        for (r, row) in iv.iter_mut().enumerate().step_by(7) {
+            row[r % 4] = true;
+        }
+        let mut forbid = Knowledge::default();
+        forbid.forbidden.push((3, 0));
+        type Case<'a> = (SdcdParams, Knowledge, Option<&'a [Vec<bool>]>);
+        let cases: [Case; 3] = [
+            // Early stopping ends stage 1 (patience 2 of validations every 5 epochs).
+            (
+                SdcdParams {
+                    validate_every: 5,
+                    patience: 2,
+                    ..quick()
+                },
+                Knowledge::default(),
+                None,
+            ),
+            // Stage 1 runs to its epoch limit (not a validation epoch: 83 % 20 ≠ 0).
+            (
+                SdcdParams {
+                    stage1_epochs: 83,
+                    stage2_epochs: 30,
+                    seed: 4,
+                    ..quick()
+                },
+                forbid,
+                Some(&iv),
+            ),
+            // Standardized, smaller batches.
+            (
+                SdcdParams {
+                    standardize: true,
+                    batch_size: 100,
+                    stage1_epochs: 60,
+                    stage2_epochs: 20,
+                    ..quick()
+                },
+                Knowledge::default(),
+                None,
+            ),
+        ];
+        for (case, (p, knowledge, iv)) in cases.iter().enumerate() {
+            let mut one = Sdcd::new(&x, p.clone(), knowledge, *iv).unwrap();
+            for n in [2, 3, 4] {
+                let (split, steps, shown, rest) = run_split(&x, p, knowledge, *iv, n);
+                let report_epochs: Vec<usize> = shown.iter().map(|s| s.0).collect();
+                assert!(shown.len() >= 2, "case {case}: {shown:?}");
+                if n == 2 {
+                    let (one_steps, one_shown) = run_unsplit(&mut one, &report_epochs);
+                    assert_eq!(steps, one_steps, "case {case}");
+                    // What the page shows at each report point: epoch, training and validation
+                    // loss, to the bit.
+                    let bits = |v: &[(usize, f64, f64)]| -> Vec<(usize, u64, u64)> {
+                        v.iter()
+                            .map(|&(e, l, vl)| (e, l.to_bits(), vl.to_bits()))
+                            .collect()
+                    };
+                    // The last report point ends stage 1, after which the unsplit run's next
+                    // observation is already stage 2's.
+                    let n_shown = shown.len() - 1;
+                    assert_eq!(
+                        bits(&shown[..n_shown]),
+                        bits(&one_shown[..n_shown]),
+                        "case {case}"
+                    );
+                }
+                let (a, b) = (one.result(), split.result());
+                let raw_bits = |r: &LearnedGraph| -> Vec<u64> {
+                    r.raw_weights.iter().map(|w| w.to_bits()).collect()
+                };
+                assert_eq!(raw_bits(&a), raw_bits(&b), "case {case}, {n} shards");
+                assert_eq!(a.weights, b.weights, "case {case}, {n} shards");
+                assert_eq!(a.stop, b.stop, "case {case}, {n} shards");
+                assert_eq!(one.stats(), split.stats(), "case {case}, {n} shards");
+                assert_eq!(rest.len(), n - 1);
+                for r in rest {
+                    assert!(r.text().contains("stage 1 is done"), "{r:?}");
+                }
+            }
+            assert!(one.stats().stage == 2, "case {case} reached stage 2");
+        }
+    }
+
+    #[test]
+    fn a_shard_refuses_reports_that_do_not_fit() {
+        let x = nonlinear_chain(200, 1);
+        let p = SdcdParams {
+            validate_every: 5,
+            ..quick()
+        };
+        let mut a = Sdcd::new(&x, p.clone(), &Knowledge::default(), None)
+            .unwrap()
+            .shard(0, 2);
+        let mut b = Sdcd::new(&x, p, &Knowledge::default(), None)
+            .unwrap()
+            .shard(1, 2);
+        assert!(
+            a.receive_reports(Vec::new()).is_err(),
+            "nothing is awaited yet"
+        );
+        while !a.awaits_reports() {
+            a.step();
+        }
+        // Shard 0 waits, and its steps do nothing meanwhile.
+        let epoch = a.stats().epoch;
+        a.step();
+        assert_eq!(a.stats().epoch, epoch);
+        let own = a.take_report().unwrap();
+        assert_eq!(own.targets, (0, 2));
+        // Its own report again does not cover the other variables.
+        assert!(a.receive_reports(vec![own.clone()]).is_err());
+        assert!(a.receive_reports(Vec::new()).is_err());
+        while !b.awaits_reports() {
+            b.step();
+        }
+        let theirs = b.take_report().unwrap();
+        let mut late = theirs.clone();
+        late.epoch += 1;
+        assert!(a.receive_reports(vec![late]).is_err());
+        a.receive_reports(vec![theirs]).unwrap();
+        b.receive_reports(vec![own]).unwrap();
+        assert!(!a.awaits_reports() && !b.awaits_reports());
+        // Shard 0 shows the whole graph: its own columns and shard 1's as reported.
+        let w = a.current_weights();
+        let mut full = vec![0.0; 16];
+        a.net.adjacency_into(&mut full);
+        assert!(
+            w[(0, 3)] > 0.0 && full[3] == 0.0,
+            "column 3 comes from the report"
+        );
     }
 
     #[test]
