@@ -6,13 +6,15 @@ use crate::causal::ges::Ges;
 use crate::causal::knowledge::KnowledgeSpec;
 use crate::causal::notears::Notears;
 use crate::causal::pc::Pc;
-use crate::causal::sdcd::{intervention_mask_from_labels, Sdcd};
+use crate::causal::sdcd::{intervention_mask_from_labels, Sdcd, ShardReport};
 use crate::causal::xges::Xges;
 use crate::causal::{GraphKind, LearnedGraph, Learner};
 use crate::data::csv_reader::{read_csv, Prep, Table};
 use crate::data::{examples, synthetic, Dataset};
 use crate::metrics::varsortability;
-use crate::protocol::{AlgorithmParams, DataSpec, Inspection, Snapshot, UserError};
+use crate::protocol::{
+    AlgorithmParams, DataSpec, Inspection, Shard, Snapshot, UserError, MAX_WORKERS,
+};
 use crate::run::{Progress, StepOutcome};
 
 /// Data as read, before the user's preparation choices are applied.
@@ -339,6 +341,7 @@ pub struct LearnRun {
     noted_version: Option<usize>,
     pending_curve: Vec<Vec<(String, f64)>>,
     kind: GraphKind,
+    shards: usize,
 }
 
 impl LearnRun {
@@ -348,7 +351,7 @@ impl LearnRun {
         algorithm: &AlgorithmParams,
         knowledge: &KnowledgeSpec,
     ) -> Result<Self, UserError> {
-        Self::from_prepared(prepare(data, prep)?, algorithm, knowledge)
+        Self::from_prepared(prepare(data, prep)?, algorithm, knowledge, Shard::default())
     }
 
     /// [`LearnRun::start`], taking the data from `cache` when it is the data set read last.
@@ -359,17 +362,32 @@ impl LearnRun {
         algorithm: &AlgorithmParams,
         knowledge: &KnowledgeSpec,
     ) -> Result<Self, UserError> {
-        Self::from_prepared(cache.prepare(data, prep)?, algorithm, knowledge)
+        Self::start_shard(cache, data, prep, algorithm, knowledge, Shard::default())
+    }
+
+    /// [`LearnRun::start_cached`] for one shard of a job split across workers: a learner that
+    /// can split (SDCD) runs its share, the others ignore `shard` ([`LearnRun::shards`]).
+    pub fn start_shard(
+        cache: &mut DataCache,
+        data: DataSpec,
+        prep: &Prep,
+        algorithm: &AlgorithmParams,
+        knowledge: &KnowledgeSpec,
+        shard: Shard,
+    ) -> Result<Self, UserError> {
+        Self::from_prepared(cache.prepare(data, prep)?, algorithm, knowledge, shard)
     }
 
     fn from_prepared(
         prepared: Prepared,
         algorithm: &AlgorithmParams,
         knowledge: &KnowledgeSpec,
+        shard: Shard,
     ) -> Result<Self, UserError> {
         prepared.dataset.check_identifiable()?;
         let knowledge = knowledge.resolve(&prepared.dataset.names)?;
         let x = prepared.dataset.to_matrix();
+        let mut shards = 1;
         let learner: Box<dyn Learner> = match algorithm {
             AlgorithmParams::Notears(params) => {
                 Box::new(Notears::with_knowledge(&x, params.clone(), &knowledge)?)
@@ -386,7 +404,14 @@ impl LearnRun {
                     )?),
                     None => None,
                 };
-                Box::new(Sdcd::new(&x, params.clone(), &knowledge, mask.as_deref())?)
+                let sdcd = Sdcd::new(&x, params.clone(), &knowledge, mask.as_deref())?;
+                let count = shard.count.clamp(1, MAX_WORKERS) as usize;
+                if count > 1 {
+                    shards = count;
+                    Box::new(sdcd.shard((shard.index as usize).min(count - 1), count))
+                } else {
+                    Box::new(sdcd)
+                }
             }
         };
         let kind = crate::causal::catalog::info(algorithm.id())
@@ -399,7 +424,33 @@ impl LearnRun {
             noted_version: None,
             pending_curve: Vec::new(),
             kind,
+            shards,
         })
+    }
+
+    /// How many shards the job runs in (1 unless the learner splits).
+    pub fn shards(&self) -> usize {
+        self.shards
+    }
+
+    /// A helper's shard of a split job: its next report for shard 0.
+    pub fn take_report(&mut self) -> Option<ShardReport> {
+        self.learner.take_report()
+    }
+
+    /// Whether the job waits for the other shards' reports.
+    pub fn awaits_reports(&self) -> bool {
+        self.learner.awaits_reports()
+    }
+
+    /// Whether the other shards still work for this one.
+    pub fn shards_needed(&self) -> bool {
+        self.learner.shards_needed()
+    }
+
+    /// The other shards' reports for the current report point.
+    pub fn receive_reports(&mut self, reports: Vec<ShardReport>) -> Result<(), String> {
+        self.learner.receive_reports(reports)
     }
 
     pub fn names(&self) -> &[String] {

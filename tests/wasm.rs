@@ -73,6 +73,7 @@ fn learn_jobs_and_seeds_round_trip() {
         algorithm: AlgorithmParams::Notears(NotearsParams::default()),
         knowledge: Default::default(),
         pace_ms: 300,
+        shard: causeway::protocol::Shard { index: 1, count: 2 },
     };
     let request = Request {
         version: PROTOCOL_VERSION,

@@ -52,6 +52,24 @@ pub trait Learner {
     fn curve_point(&self) -> Vec<(&'static str, f64)> {
         Vec::new()
     }
+    /// A learner split across workers ([`sdcd::Sdcd::shard`]), in a shard other than 0: its
+    /// next report for shard 0. Learners that do not split never report.
+    fn take_report(&mut self) -> Option<sdcd::ShardReport> {
+        None
+    }
+    /// Shard 0 of a split learner: whether it waits for the other shards' reports (its steps
+    /// do nothing meanwhile).
+    fn awaits_reports(&self) -> bool {
+        false
+    }
+    /// Shard 0 of a split learner: whether the other shards still work for it.
+    fn shards_needed(&self) -> bool {
+        false
+    }
+    /// Shard 0 of a split learner: the other shards' reports for the current report point.
+    fn receive_reports(&mut self, _reports: Vec<sdcd::ShardReport>) -> Result<(), String> {
+        Err("this learner does not split across workers".into())
+    }
 }
 
 /// A learned weighted graph: `weights[i * n_nodes + j] != 0` means an edge i → j.

@@ -21,6 +21,7 @@ use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
+use std::collections::VecDeque;
 use std::ops::Range;
 use thiserror::Error;
 
@@ -1566,10 +1567,11 @@ pub struct Sdcd {
     window: Vec<f64>,
     /// Batches per epoch.
     n_batches: usize,
-    /// Stage 1, at a report point: this shard's report, kept until every shard's has come.
+    /// Shard 0 at a stage-1 report point: its own report, kept until every other shard's has
+    /// come.
     pending: Option<ShardReport>,
-    /// Whether `pending` was handed out by [`Sdcd::take_report`].
-    report_taken: bool,
+    /// Another shard's reports not yet handed out ([`Sdcd::take_report`]).
+    outbox: VecDeque<ShardReport>,
 }
 
 /// What one shard of SDCD's stage 1 tells the others at each validation epoch and at the
@@ -1726,16 +1728,20 @@ impl Sdcd {
             window: Vec::new(),
             n_batches: 0,
             pending: None,
-            report_taken: false,
+            outbox: VecDeque::new(),
         })
     }
 
     /// Makes this run shard `shard` of `n_shards` of stage 1, which is split by variable: each
     /// shard trains the networks of a contiguous block of variables (their data, batches and
-    /// random draws are the same in every shard), and the shards exchange [`ShardReport`]s at
-    /// each validation epoch ([`Sdcd::take_report`], [`Sdcd::receive_reports`]). Shard 0 then
-    /// runs stage 2 alone and gives the same result as an unsplit run, bit for bit; the other
-    /// shards finish with stage 1. For several workers: stage 1 is most of the work, and only
+    /// random draws are the same in every shard). The other shards hand a [`ShardReport`] to
+    /// shard 0 at each validation epoch and at the stage's last epoch ([`Sdcd::take_report`])
+    /// and train on without waiting; shard 0 waits for them there ([`Sdcd::awaits_reports`],
+    /// [`Sdcd::receive_reports`]), takes the decisions (early stopping, divergence) from every
+    /// shard's numbers, then runs stage 2 alone, with the same result as an unsplit run, bit for
+    /// bit. The other shards are not needed after that ([`Sdcd::shards_needed`]): only their
+    /// reported adjacency enters stage 2, and the model of a later epoch, had they gone past
+    /// the stop, is never used. For several workers: stage 1 is most of the work, and only
     /// its early stopping couples the variables.
     pub fn shard(mut self, shard: usize, n_shards: usize) -> Sdcd {
         assert!(shard < n_shards && self.stage == 1 && self.epoch == 0 && self.batch == 0);
@@ -1747,25 +1753,23 @@ impl Sdcd {
         self
     }
 
-    /// At a stage-1 report point of a split run: this shard's report for the other shards
-    /// (once; `None` otherwise). Until every other shard's report has come through
-    /// [`Sdcd::receive_reports`], [`Sdcd::step`] does nothing.
+    /// A shard other than 0: its next report for shard 0, oldest first.
     pub fn take_report(&mut self) -> Option<ShardReport> {
-        if self.report_taken || self.n_shards == 1 {
-            return None;
-        }
-        let report = self.pending.clone()?;
-        self.report_taken = true;
-        Some(report)
+        self.outbox.pop_front()
     }
 
-    /// Whether this shard waits for the other shards' reports.
+    /// Whether shard 0 waits for the other shards' reports (its steps do nothing meanwhile).
     pub fn awaits_reports(&self) -> bool {
         self.pending.is_some()
     }
 
-    /// The other shards' reports for the current report point, in any order; then the run
-    /// goes on (or stops) as every shard decides alike.
+    /// Whether the other shards still work for this one (shard 0 in stage 1).
+    pub fn shards_needed(&self) -> bool {
+        self.n_shards > 1 && self.shard == 0 && self.stage == 1 && self.done.is_none()
+    }
+
+    /// Shard 0: every other shard's report for the current report point, in any order; then
+    /// the run goes on, or stage 1 ends.
     pub fn receive_reports(&mut self, others: Vec<ShardReport>) -> Result<(), String> {
         let Some(own) = self.pending.clone() else {
             return Err("no report is awaited".into());
@@ -1801,7 +1805,6 @@ impl Sdcd {
             ));
         }
         self.pending = None;
-        self.report_taken = false;
         self.resolve(&all);
         Ok(())
     }
@@ -2013,9 +2016,9 @@ impl Sdcd {
     }
 
     /// Stage 1's epoch end: the epoch's record joins the window; at a validation epoch and
-    /// at the last epoch, this shard's report is made, and the decisions wait for every
-    /// shard's ([`Sdcd::resolve`]). Unsplit, the decisions follow at once, and the loss is
-    /// shown every epoch.
+    /// at the last epoch, this shard's report is made: shard 0's decisions wait for every
+    /// shard's ([`Sdcd::resolve`]), another shard's report goes out and it trains on. Unsplit,
+    /// the decisions follow at once, and the loss is shown every epoch.
     fn end_epoch_stage1(&mut self, epoch: usize) -> bool {
         let targets = self.targets.clone();
         self.window
@@ -2045,6 +2048,16 @@ impl Sdcd {
             val,
             adjacency,
         };
+        if self.shard > 0 {
+            self.outbox.push_back(report);
+            if self.epoch >= self.stage_epochs() {
+                self.done = Some(StopReason::LimitReached(
+                    "this shard's part of stage 1 is done; stage 2 runs in the first shard".into(),
+                ));
+                return true;
+            }
+            return false;
+        }
         if self.n_shards > 1 {
             self.pending = Some(report);
             return false;
@@ -2054,8 +2067,8 @@ impl Sdcd {
     }
 
     /// Stage 1's decisions at a report point from every shard's report (sorted by target):
-    /// the training loss, divergence, early stopping on the validation loss, the epoch limit.
-    /// Every shard computes the same numbers in the same order, so all decide alike.
+    /// the training loss, divergence, early stopping on the validation loss, the epoch limit,
+    /// from the same numbers in the same order however the run is split.
     fn resolve(&mut self, reports: &[ShardReport]) {
         let d = self.d;
         // Every variable's values, gathered in variable order.
@@ -2126,13 +2139,6 @@ impl Sdcd {
             self.net.adjacency_into(&mut self.adj);
         }
         if self.stage == 1 && limit.is_none_or(|w| w.is_empty()) {
-            if self.shard > 0 {
-                // Stage 2 runs in shard 0 alone.
-                self.done = Some(StopReason::LimitReached(
-                    "this shard's part of stage 1 is done; stage 2 runs in the first shard".into(),
-                ));
-                return;
-            }
             // Stage 2 gets a fresh model whose first layer only sees the edges with
             // A_ij > mask_threshold (and the required ones).
             let mut mask: Vec<bool> = (0..d * d)
@@ -2232,8 +2238,13 @@ impl Sdcd {
         } else {
             format!("{:.1e}", s.spectral_radius)
         };
+        let split = if s.stage == 1 && self.n_shards > 1 {
+            format!(" · {} workers", self.n_shards)
+        } else {
+            String::new()
+        };
         let label = format!(
-            "stage {} · epoch {} · loss {:.3} · γ {:.3}{} · ρ(A) {rho}",
+            "stage {} · epoch {} · loss {:.3} · γ {:.3}{} · ρ(A) {rho}{split}",
             s.stage,
             s.epoch,
             s.loss,
@@ -2309,6 +2320,18 @@ impl Learner for Sdcd {
     }
     fn result(&self) -> LearnedGraph {
         Sdcd::result(self)
+    }
+    fn take_report(&mut self) -> Option<ShardReport> {
+        Sdcd::take_report(self)
+    }
+    fn awaits_reports(&self) -> bool {
+        Sdcd::awaits_reports(self)
+    }
+    fn shards_needed(&self) -> bool {
+        Sdcd::shards_needed(self)
+    }
+    fn receive_reports(&mut self, reports: Vec<ShardReport>) -> Result<(), String> {
+        Sdcd::receive_reports(self, reports)
     }
     fn curve_point(&self) -> Vec<(&'static str, f64)> {
         let s = self.stats();
@@ -2828,9 +2851,9 @@ mod tests {
     /// Epoch, training loss and validation loss as shown at report points.
     type Shown = Vec<(usize, f64, f64)>;
 
-    /// Runs SDCD split into `n` shards in turn, handing each shard's reports to the others
-    /// as the page's workers do; returns shard 0, finished, with its step count, the losses
-    /// it showed at each report point, and why the other shards stopped.
+    /// Runs SDCD split into `n` shards in turn, handing the other shards' reports to shard 0
+    /// as the page's workers do; returns shard 0, finished, with its step count, the losses it
+    /// showed at each report point, and why the other shards stopped when run to their end.
     fn run_split(
         x: &DMatrix<f64>,
         p: &SdcdParams,
@@ -2842,42 +2865,48 @@ mod tests {
             .map(|k| Sdcd::new(x, p.clone(), knowledge, iv).unwrap().shard(k, n))
             .collect();
         let (mut steps, mut shown) = (0, Vec::new());
-        while shards[0].done.is_none() {
-            for (k, s) in shards.iter_mut().enumerate() {
-                while s.done.is_none() && !s.awaits_reports() {
+        let mut lead = shards.remove(0);
+        while lead.done.is_none() {
+            while lead.done.is_none() && !lead.awaits_reports() {
+                lead.step();
+                steps += 1;
+                assert!(steps < 1_000_000);
+            }
+            if !lead.awaits_reports() {
+                break;
+            }
+            assert!(lead.shards_needed());
+            let epoch = lead.pending.as_ref().unwrap().epoch;
+            let mut others = Vec::new();
+            for s in &mut shards {
+                // The other shards never wait: each report comes in order, one per point.
+                let report = loop {
+                    if let Some(r) = s.take_report() {
+                        break r;
+                    }
+                    assert!(s.done.is_none() && !s.awaits_reports());
                     s.step();
-                    steps += usize::from(k == 0);
-                    assert!(steps < 1_000_000);
-                }
+                };
+                assert_eq!(report.epoch, epoch);
+                others.push(report);
             }
-            if shards[0].awaits_reports() {
-                assert!(shards.iter().all(|s| s.awaits_reports()));
-                let reports: Vec<ShardReport> = shards
-                    .iter_mut()
-                    .map(|s| s.take_report().unwrap())
-                    .collect();
-                assert!(
-                    shards[0].take_report().is_none(),
-                    "a report is handed out once"
-                );
-                for (k, s) in shards.iter_mut().enumerate() {
-                    let others = reports
-                        .iter()
-                        .enumerate()
-                        .filter(|&(o, _)| o != k)
-                        .map(|(_, r)| r.clone())
-                        .collect();
-                    s.receive_reports(others).unwrap();
-                }
-                let st = shards[0].stats();
-                shown.push((st.epoch, st.loss, st.val_loss));
-            }
+            lead.step();
+            assert!(lead.awaits_reports(), "shard 0 waits for the others");
+            lead.receive_reports(others).unwrap();
+            let st = lead.stats();
+            shown.push((st.epoch, st.loss, st.val_loss));
         }
-        let rest = shards[1..]
-            .iter()
-            .map(|s| s.done.clone().unwrap())
+        assert!(!lead.shards_needed());
+        let rest = shards
+            .iter_mut()
+            .map(|s| {
+                while s.done.is_none() {
+                    s.step();
+                }
+                s.done.clone().unwrap()
+            })
             .collect();
-        (shards.swap_remove(0), steps, shown, rest)
+        (lead, steps, shown, rest)
     }
 
     /// The losses an unsplit run shows at the epochs where a split run's shards report.
@@ -2985,7 +3014,7 @@ mod tests {
     }
 
     #[test]
-    fn a_shard_refuses_reports_that_do_not_fit() {
+    fn shard_0_refuses_reports_that_do_not_fit() {
         let x = nonlinear_chain(200, 1);
         let p = SdcdParams {
             validate_every: 5,
@@ -3004,25 +3033,30 @@ mod tests {
         while !a.awaits_reports() {
             a.step();
         }
-        // Shard 0 waits, and its steps do nothing meanwhile.
+        // Shard 0 waits, and its steps do nothing meanwhile; it sends no report.
         let epoch = a.stats().epoch;
         a.step();
         assert_eq!(a.stats().epoch, epoch);
-        let own = a.take_report().unwrap();
+        assert!(a.take_report().is_none());
+        let own = a.pending.clone().unwrap();
         assert_eq!(own.targets, (0, 2));
         // Its own report again does not cover the other variables.
         assert!(a.receive_reports(vec![own.clone()]).is_err());
         assert!(a.receive_reports(Vec::new()).is_err());
-        while !b.awaits_reports() {
+        // Shard 1 reports and trains on without waiting.
+        let theirs = loop {
+            if let Some(r) = b.take_report() {
+                break r;
+            }
             b.step();
-        }
-        let theirs = b.take_report().unwrap();
+        };
+        assert!(!b.awaits_reports() && !b.shards_needed());
+        b.step();
         let mut late = theirs.clone();
         late.epoch += 1;
         assert!(a.receive_reports(vec![late]).is_err());
         a.receive_reports(vec![theirs]).unwrap();
-        b.receive_reports(vec![own]).unwrap();
-        assert!(!a.awaits_reports() && !b.awaits_reports());
+        assert!(!a.awaits_reports() && a.shards_needed());
         // Shard 0 shows the whole graph: its own columns and shard 1's as reported.
         let w = a.current_weights();
         let mut full = vec![0.0; 16];

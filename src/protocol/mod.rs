@@ -12,7 +12,7 @@ use crate::causal::ges::GesParams;
 use crate::causal::knowledge::KnowledgeSpec;
 use crate::causal::notears::NotearsParams;
 use crate::causal::pc::PcParams;
-use crate::causal::sdcd::SdcdParams;
+use crate::causal::sdcd::{SdcdParams, ShardReport};
 use crate::causal::xges::XgesParams;
 use crate::causal::{GraphKind, LearnedGraph};
 use crate::data::csv_reader::{Prep, Problem};
@@ -21,7 +21,7 @@ use crate::data::ColumnSummary;
 use crate::run::Progress;
 
 /// Version of the message types below.
-pub const PROTOCOL_VERSION: u32 = 11;
+pub const PROTOCOL_VERSION: u32 = 12;
 
 /// A message from the page to a worker.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -38,8 +38,9 @@ pub enum ToWorker {
     Cancel { job_id: u32 },
     /// Until the first job arrives, run every learner briefly on a small dataset so the
     /// browser has optimized their code before a run is timed (see `jobs::WarmUp`);
-    /// nothing is reported. Sent by the Discover tab's client once per worker.
-    WarmUp,
+    /// nothing is reported. Sent by the Discover tab's client once per worker. The worker
+    /// also starts (and warms) `helpers` helper workers for split jobs ([`Shard`]).
+    WarmUp { helpers: u32 },
     /// Panic on purpose, so the browser tests can check that a crashed worker is reported and
     /// replaced. Sent only when the page is opened with `?selftest=worker-panic`.
     PanicForTest,
@@ -155,6 +156,12 @@ pub enum Job {
         /// watch a fast learner (PC, GES) change the graph step by step; 0 = full speed.
         #[serde(default)]
         pace_ms: u32,
+        /// How many workers the job may use, and which share this worker runs. The page sends
+        /// shard 0 of as many workers as it has cores (at most [`MAX_WORKERS`]); the worker
+        /// that gets it starts helper workers for the other shards when the learner can split
+        /// (SDCD's stage 1). Learners that cannot split ignore it.
+        #[serde(default)]
+        shard: Shard,
     },
     /// Run one chain of Bayesian inference (or one ADVI fit) on `model`, bound to `data`
     /// (prepared as `prep`) when the model needs data. Each chain is its own job, so chains run
@@ -166,6 +173,22 @@ pub enum Job {
         method: InferMethod,
         chain: u32,
     },
+}
+
+/// Most workers one learning job uses.
+pub const MAX_WORKERS: u32 = 2;
+
+/// Shard `index` of `count` of a learning job ([`Job::Learn`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Shard {
+    pub index: u32,
+    pub count: u32,
+}
+
+impl Default for Shard {
+    fn default() -> Self {
+        Shard { index: 0, count: 1 }
+    }
 }
 
 /// How an inference job explores the posterior.
@@ -286,6 +309,12 @@ pub enum Event {
         chain: u32,
         result: Box<InferResult>,
         compute_ms: f64,
+    },
+    /// A helper's shard of a split job reached a report point: its report, for the worker
+    /// that runs shard 0 and started the helper; the page never sees it.
+    Report {
+        job_id: u32,
+        report: ShardReport,
     },
     /// The worker hit a bug and is about to die; the page replaces it.
     Panicked {

@@ -170,9 +170,10 @@ impl WorkerClient {
     }
 
     /// Asks the worker to warm its learners' code up until the first job (see
-    /// `jobs::WarmUp`); the Discover tab's worker gets this, the chain workers do not.
-    pub fn warm_up(&self) {
-        self.send(ToWorker::WarmUp);
+    /// `jobs::WarmUp`); the Discover tab's worker gets this, the chain workers do not. It
+    /// starts and warms `helpers` helper workers of its own for split jobs.
+    pub fn warm_up(&self, helpers: u32) {
+        self.send(ToWorker::WarmUp { helpers });
     }
 
     /// Starts a job (the worker drops any job it is running) and returns its id.

@@ -27,7 +27,9 @@ use crate::causal::LearnedGraph;
 use crate::data::csv_reader::{check_size, Prep};
 use crate::data::synthetic::SyntheticParams;
 use crate::jobs::default_prep;
-use crate::protocol::{AlgorithmParams, DataSpec, Event, Inspection, Job, Snapshot, UserError};
+use crate::protocol::{
+    AlgorithmParams, DataSpec, Event, Inspection, Job, Shard, Snapshot, UserError, MAX_WORKERS,
+};
 use crate::run::Progress;
 use crate::share::SharedData;
 use client::WorkerClient;
@@ -354,6 +356,10 @@ impl AppState {
             algorithm: self.current_params_untracked(),
             knowledge: self.knowledge.get_untracked(),
             pace_ms: self.pace_ms.get_untracked(),
+            shard: Shard {
+                index: 0,
+                count: job_workers(),
+            },
         };
         let job_id = client.start(job);
         self.run_job.set(Some(job_id));
@@ -385,6 +391,24 @@ impl Tab {
     }
 }
 
+/// How many workers a learning job may use: one per core, at most [`MAX_WORKERS`] (SDCD
+/// splits its first stage across them, with the same result). `?workers=1` in the address
+/// keeps every job in one worker, to compare.
+fn job_workers() -> u32 {
+    let Some(window) = web_sys::window() else {
+        return 1;
+    };
+    if window
+        .location()
+        .search()
+        .is_ok_and(|q| q.contains("workers=1"))
+    {
+        return 1;
+    }
+    let cores = window.navigator().hardware_concurrency();
+    (cores as u32).clamp(1, MAX_WORKERS)
+}
+
 /// Mounts the page.
 pub fn start() {
     console_error_panic_hook::set_once();
@@ -395,7 +419,7 @@ pub fn start() {
 fn App() -> impl IntoView {
     let state = AppState::new();
     let client = WorkerClient::new(move |event| state.on_event(event));
-    client.warm_up();
+    client.warm_up(job_workers() - 1);
     state.client.set_value(Some(client));
     provide_context(state);
     provide_context(infer::InferState::new());

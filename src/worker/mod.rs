@@ -5,11 +5,14 @@ use std::cell::{Cell, RefCell};
 
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use web_sys::{DedicatedWorkerGlobalScope, MessageChannel, MessageEvent};
+use web_sys::{DedicatedWorkerGlobalScope, ErrorEvent, MessageChannel, MessageEvent, Worker};
 
+use crate::causal::sdcd::ShardReport;
 use crate::infer::{time_gradients, InferRun};
 use crate::jobs::{self, LearnRun};
-use crate::protocol::{Event, Job, Request, Response, ToWorker, UserError, PROTOCOL_VERSION};
+use crate::protocol::{
+    Event, Job, Request, Response, Shard, ToWorker, UserError, MAX_WORKERS, PROTOCOL_VERSION,
+};
 use crate::run::{Progress, StepOutcome};
 
 /// Longest stretch of steps between two looks at the message queue (Cancel, new jobs).
@@ -52,6 +55,8 @@ impl Run {
 struct Running {
     job_id: u32,
     run: Run,
+    /// A split job's shard (index 0: this worker leads, and its helpers run the others).
+    shard: Shard,
     last_progress_ms: f64,
     /// When the job arrived, for the compute time reported with `Done`.
     started_ms: f64,
@@ -76,6 +81,182 @@ thread_local! {
     // A MessageChannel schedules the next slice without setTimeout's 4 ms clamp.
     static TICKER: RefCell<Option<Ticker>> =
         const { RefCell::new(None) };
+    /// The helper workers this worker started for split jobs (see [`Helper`]).
+    static HELPERS: RefCell<Vec<Helper>> = const { RefCell::new(Vec::new()) };
+    /// A leading worker's split job: its helpers' reports not yet used, with the helper's
+    /// shard index, in arrival order.
+    static REPORTS: RefCell<Vec<(u32, ShardReport)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// A worker started by this one to run another shard of a split learning job (SDCD's stage 1
+/// by variable): the same worker code, spoken to with the same protocol. Its reports come back
+/// here; its progress and result are not needed (shard 0 has the whole run), and a crash of it
+/// fails the job. Started at the warm-up (and warmed too) or at the first split job, and kept.
+struct Helper {
+    worker: Worker,
+    ready: bool,
+    queue: Vec<Request>,
+    _callbacks: [Closure<dyn FnMut(JsValue)>; 2],
+}
+
+/// Starts helpers until there are `n`; returns how many there are (fewer if the browser
+/// cannot start a worker from a worker).
+fn ensure_helpers(n: usize) -> usize {
+    while HELPERS.with_borrow(Vec::len) < n {
+        let Ok(worker) = Worker::new("./worker_loader.js") else {
+            break;
+        };
+        let index = HELPERS.with_borrow(Vec::len);
+        let on_message = Closure::<dyn FnMut(JsValue)>::new(move |ev: JsValue| {
+            helper_message(index, ev.unchecked_into::<MessageEvent>().data());
+        });
+        let on_error = Closure::<dyn FnMut(JsValue)>::new(move |ev: JsValue| {
+            let message = ev
+                .dyn_ref::<ErrorEvent>()
+                .map(|e| e.message())
+                .unwrap_or_else(|| "it stopped unexpectedly".to_string());
+            helper_crashed(index, message);
+        });
+        worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+        HELPERS.with_borrow_mut(|h| {
+            h.push(Helper {
+                worker,
+                ready: false,
+                queue: Vec::new(),
+                _callbacks: [on_message, on_error],
+            })
+        });
+    }
+    HELPERS.with_borrow(Vec::len)
+}
+
+/// Sends a message to helper `index` (queued until its ready handshake).
+fn send_helper(index: usize, message: ToWorker) {
+    let request = Request {
+        version: PROTOCOL_VERSION,
+        message,
+    };
+    HELPERS.with_borrow_mut(|helpers| {
+        let Some(helper) = helpers.get_mut(index) else {
+            return;
+        };
+        if !helper.ready {
+            helper.queue.push(request);
+            return;
+        }
+        if let Ok(value) = serde_wasm_bindgen::to_value(&request) {
+            let _ = helper.worker.post_message(&value);
+        }
+    });
+}
+
+fn helper_message(index: usize, data: JsValue) {
+    let response: Response = match serde_wasm_bindgen::from_value::<Response>(data) {
+        Ok(r) if r.version == PROTOCOL_VERSION => r,
+        Ok(r) => {
+            return helper_crashed(index, format!("it speaks protocol {}", r.version));
+        }
+        Err(e) => return helper_crashed(index, format!("unreadable message: {e}")),
+    };
+    match response.event {
+        Event::Ready => {
+            let queued = HELPERS.with_borrow_mut(|helpers| {
+                helpers.get_mut(index).map(|h| {
+                    h.ready = true;
+                    std::mem::take(&mut h.queue)
+                })
+            });
+            for request in queued.unwrap_or_default() {
+                send_helper(index, request.message);
+            }
+        }
+        Event::Report { job_id, report } if current_job() == Some(job_id) => {
+            REPORTS.with_borrow_mut(|r| r.push((index as u32 + 1, report)));
+            schedule_slice();
+        }
+        Event::Failed { job_id, error } if current_job() == Some(job_id) => fail_current(error),
+        Event::Panicked { message } => helper_crashed(index, message),
+        // Its progress, estimates and result: shard 0 has the whole run.
+        _ => {}
+    }
+}
+
+/// A helper died: it is dropped (a new one starts with the next split job), and a split job
+/// in progress fails, since its share is lost.
+fn helper_crashed(index: usize, message: String) {
+    HELPERS.with_borrow_mut(|helpers| {
+        for helper in helpers.drain(..) {
+            helper.worker.set_onmessage(None);
+            helper.worker.set_onerror(None);
+            helper.worker.terminate();
+        }
+    });
+    let split = CURRENT.with_borrow(|c| c.as_ref().is_some_and(|r| r.shard.count > 1));
+    if split {
+        fail_current(UserError::internal(format!(
+            "the helper compute worker {} crashed: {message}",
+            index + 1
+        )));
+    }
+}
+
+fn current_job() -> Option<u32> {
+    CURRENT.with_borrow(|c| c.as_ref().map(|r| r.job_id))
+}
+
+/// Ends the current job with `error` (its helpers' shares are cancelled).
+fn fail_current(error: UserError) {
+    if let Some(running) = CURRENT.take() {
+        cancel_helpers(running.job_id, running.shard);
+        post(Event::Failed {
+            job_id: running.job_id,
+            error,
+        });
+    }
+}
+
+/// A leading worker's split job ends, or needs its helpers no more: they stop their shares.
+fn cancel_helpers(job_id: u32, shard: Shard) {
+    if shard.index == 0 && shard.count > 1 {
+        for index in 0..shard.count as usize - 1 {
+            send_helper(index, ToWorker::Cancel { job_id });
+        }
+    }
+    REPORTS.with_borrow_mut(Vec::clear);
+}
+
+/// A leading worker at a report point of its split job: once every helper's report for it
+/// has come, gives them to the run (and stops the helpers when the run needs them no more).
+/// Returns false while it must wait.
+fn take_reports(job_id: u32, shard: &mut Shard, run: &mut LearnRun) -> Result<bool, UserError> {
+    let helpers = shard.count - 1;
+    // Each helper's oldest report: its reports come in order, one per report point.
+    let reports = REPORTS.with_borrow_mut(|all| {
+        let mut firsts = Vec::new();
+        for helper in 1..=helpers {
+            let at = all.iter().position(|(h, _)| *h == helper)?;
+            firsts.push(at);
+        }
+        firsts.sort_unstable();
+        Some(
+            firsts
+                .into_iter()
+                .rev()
+                .map(|at| all.remove(at).1)
+                .collect::<Vec<_>>(),
+        )
+    });
+    let Some(reports) = reports else {
+        return Ok(false);
+    };
+    run.receive_reports(reports)
+        .map_err(|e| UserError::internal(format!("the workers' reports disagree: {e}")))?;
+    if !run.shards_needed() {
+        cancel_helpers(job_id, *shard);
+        shard.count = 1;
+    }
+    Ok(true)
 }
 
 fn scope() -> DedicatedWorkerGlobalScope {
@@ -148,7 +329,12 @@ fn handle(data: JsValue) {
             }
             start_job(job_id, *job);
         }
-        ToWorker::WarmUp => {
+        ToWorker::WarmUp { helpers } => {
+            // The helpers (for split jobs later) start and warm up alongside.
+            let n = ensure_helpers(helpers.min(MAX_WORKERS - 1) as usize);
+            for index in 0..n {
+                send_helper(index, ToWorker::WarmUp { helpers: 0 });
+            }
             if CURRENT.with_borrow(Option::is_none) {
                 WARMING.set(jobs::WarmUp::new());
                 schedule_slice();
@@ -166,6 +352,7 @@ fn handle(data: JsValue) {
 
 fn cancel_current() {
     if let Some(running) = CURRENT.take() {
+        cancel_helpers(running.job_id, running.shard);
         post(Event::Cancelled {
             job_id: running.job_id,
         });
@@ -184,48 +371,51 @@ fn start_job(job_id: u32, job: Job) {
             algorithm,
             knowledge,
             pace_ms,
-        } => match (
-            now_ms(),
-            DATA.with_borrow_mut(|cache| {
-                LearnRun::start_cached(cache, data, &prep, &algorithm, &knowledge)
-            }),
-        ) {
-            (started_ms, Ok(mut run)) => {
-                let pace_ms = f64::from(pace_ms.min(10_000));
-                // Slowed down, the first progress and the starting estimate (PC's complete
-                // graph, say) are shown at once, for a pause. At full speed the first slice
-                // starts now, and the first progress and snapshot follow FIRST_PROGRESS_MS
-                // later (a GES or PC run of a few milliseconds then posts only its result).
-                let mut pause_ms = 0.0;
-                let mut last_progress_ms = now_ms() - (PROGRESS_EVERY_MS - FIRST_PROGRESS_MS);
-                if pace_ms > 0.0 {
-                    post(Event::Progress {
-                        job_id,
-                        progress: run.progress(),
-                    });
-                    last_progress_ms = now_ms();
-                    if let Some(snapshot) = run.fresh_snapshot() {
-                        post(Event::Partial { job_id, snapshot });
-                        pause_ms = pace_ms;
-                    }
-                }
-                CURRENT.set(Some(Running {
-                    job_id,
-                    run: Run::Learn(run),
-                    last_progress_ms,
-                    started_ms,
-                    pace_ms,
-                    paused_ms: pause_ms,
-                    resume_at_ms: now_ms() + pause_ms,
-                }));
-                if pause_ms > 0.0 {
-                    schedule_slice_after(pause_ms);
-                } else {
-                    run_slice();
+            shard,
+        } => {
+            let started_ms = now_ms();
+            // A leading worker offers the learner as many shards as it has helpers for; a
+            // learner that cannot split runs whole ([`LearnRun::shards`]).
+            let mut offer = shard;
+            if shard.index == 0 && shard.count > 1 {
+                offer.count = 1 + ensure_helpers(shard.count.min(MAX_WORKERS) as usize - 1) as u32;
+            }
+            let helper_data = (offer.index == 0 && offer.count > 1).then(|| data.clone());
+            let started = DATA.with_borrow_mut(|cache| {
+                LearnRun::start_shard(cache, data, &prep, &algorithm, &knowledge, offer)
+            });
+            let run = match started {
+                Ok(run) => run,
+                Err(error) => return post(Event::Failed { job_id, error }),
+            };
+            let shard = Shard {
+                index: offer.index,
+                count: run.shards() as u32,
+            };
+            if let (true, Some(data)) = (shard.index == 0 && shard.count > 1, helper_data) {
+                for index in 1..shard.count {
+                    let job = Job::Learn {
+                        data: data.clone(),
+                        prep: prep.clone(),
+                        algorithm: algorithm.clone(),
+                        knowledge: knowledge.clone(),
+                        pace_ms: 0,
+                        shard: Shard {
+                            index,
+                            count: shard.count,
+                        },
+                    };
+                    send_helper(
+                        index as usize - 1,
+                        ToWorker::Start {
+                            job_id,
+                            job: Box::new(job),
+                        },
+                    );
                 }
             }
-            (_, Err(error)) => post(Event::Failed { job_id, error }),
-        },
+            start_learning(job_id, run, shard, started_ms, pace_ms);
+        }
         Job::Infer {
             model,
             data,
@@ -251,6 +441,7 @@ fn start_job(job_id: u32, job: Job) {
                 CURRENT.set(Some(Running {
                     job_id,
                     run: Run::Infer(Box::new(run)),
+                    shard: Shard::default(),
                     last_progress_ms: now_ms(),
                     started_ms,
                     pace_ms: 0.0,
@@ -261,6 +452,44 @@ fn start_job(job_id: u32, job: Job) {
             }
             (_, Err(error)) => post(Event::Failed { job_id, error }),
         },
+    }
+}
+
+/// Makes `run` the current job and starts stepping it.
+fn start_learning(job_id: u32, mut run: LearnRun, shard: Shard, started_ms: f64, pace_ms: u32) {
+    let pace_ms = f64::from(pace_ms.min(10_000));
+    // Slowed down, the first progress and the starting estimate (PC's complete graph, say)
+    // are shown at once, for a pause. At full speed the first slice starts now, and the first
+    // progress and snapshot follow FIRST_PROGRESS_MS later (a GES or PC run of a few
+    // milliseconds then posts only its result).
+    let mut pause_ms = 0.0;
+    let mut last_progress_ms = now_ms() - (PROGRESS_EVERY_MS - FIRST_PROGRESS_MS);
+    if pace_ms > 0.0 {
+        post(Event::Progress {
+            job_id,
+            progress: run.progress(),
+        });
+        last_progress_ms = now_ms();
+        if let Some(snapshot) = run.fresh_snapshot() {
+            post(Event::Partial { job_id, snapshot });
+            pause_ms = pace_ms;
+        }
+    }
+    REPORTS.with_borrow_mut(Vec::clear);
+    CURRENT.set(Some(Running {
+        job_id,
+        run: Run::Learn(run),
+        shard,
+        last_progress_ms,
+        started_ms,
+        pace_ms,
+        paused_ms: pause_ms,
+        resume_at_ms: now_ms() + pause_ms,
+    }));
+    if pause_ms > 0.0 {
+        schedule_slice_after(pause_ms);
+    } else {
+        run_slice();
     }
 }
 
@@ -330,7 +559,24 @@ fn run_slice() {
         loop {
             let finished = match &mut running.run {
                 Run::Learn(run) => {
+                    if run.awaits_reports() {
+                        match take_reports(job_id, &mut running.shard, run) {
+                            Ok(true) => {}
+                            // A helper's report wakes this worker (`schedule_slice`).
+                            Ok(false) => return false,
+                            Err(error) => {
+                                cancel_helpers(job_id, running.shard);
+                                events.push(Event::Failed { job_id, error });
+                                *current = None;
+                                return false;
+                            }
+                        }
+                    }
                     let outcome = run.step();
+                    // A helper's reports go out at once: its leader may be waiting for them.
+                    while let Some(report) = run.take_report() {
+                        post(Event::Report { job_id, report });
+                    }
                     if running.pace_ms > 0.0 {
                         if let Some(snapshot) = run.fresh_snapshot() {
                             events.push(Event::Partial { job_id, snapshot });
@@ -390,7 +636,9 @@ fn run_slice() {
                 return false;
             }
             let now = now_ms();
-            if now - running.last_progress_ms >= PROGRESS_EVERY_MS {
+            // A helper's progress and estimates would go to its leader, which has the whole
+            // run's.
+            if now - running.last_progress_ms >= PROGRESS_EVERY_MS && running.shard.index == 0 {
                 if let Run::Learn(run) = &mut running.run {
                     events.extend(snapshot_event(job_id, run));
                 }

@@ -98,6 +98,33 @@ test('SDCD learns from generated interventional data, with its target column cho
   await app.close();
 });
 
+test('SDCD runs its first stage on two workers, with the same result to the bit as on one', async () => {
+  const exported = {};
+  for (const query of ['', '?workers=1']) {
+    const app = await site.open(query);
+    await generate(app, { 'synthetic-d': '8', 'synthetic-n': '600', 'synthetic-seed': '5' });
+    await chooseLearner(app, 'sdcd');
+    await app.run();
+    const label = () => app.page.innerText('[data-testid=progress-label]').catch(() => '');
+    if (query === '') {
+      // The split shows while stage 1 runs (about half of the run).
+      await app.page.waitForFunction(() => /stage 1 .*· 2 workers/.test(document.querySelector('[data-testid=progress-label]')?.textContent || ''), null, { timeout: 60_000 });
+    } else {
+      await app.page.waitForFunction(() => /stage 1 /.test(document.querySelector('[data-testid=progress-label]')?.textContent || ''), null, { timeout: 60_000 });
+      assert.doesNotMatch(await label(), /workers/);
+    }
+    await app.waitForState('done', 300_000);
+    const [download] = await Promise.all([app.page.waitForEvent('download'), app.page.click('[data-testid=export-json]')]);
+    const chunks = [];
+    for await (const c of await download.createReadStream()) chunks.push(c);
+    exported[query] = JSON.parse(Buffer.concat(chunks).toString());
+    assert.deepEqual(app.errors, []);
+    await app.close();
+  }
+  assert.ok(exported[''].edges.length >= 4, `edges: ${JSON.stringify(exported[''].edges)}`);
+  assert.deepEqual(exported[''], exported['?workers=1']);
+});
+
 test('the full Sachs example is fetched from the site and keeps its intervention targets', async () => {
   const app = await site.open();
   await app.page.click('[data-testid=example-sachs-full]');
