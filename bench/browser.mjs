@@ -16,7 +16,8 @@
 // scores them. One JSON line per learner and dataset with the median time; a job whose median
 // is under 20 ms after the requested repeats runs until BENCH_SHORT_RUNS (default 7) runs.
 // `--seed S` types S into the learner's seed setting (`param-seed`; SDCD, the stochastic
-// learner) before Run and adds `"seed": S` to the line.
+// learner) before Run and adds `"seed": S` to the line. BENCH_PAGE_QUERY is added to the page's
+// address (e.g. `?workers=1` keeps SDCD's first stage in one worker, to compare).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startSite } from '../tests/e2e/helpers.mjs';
@@ -58,7 +59,7 @@ const SHORT_S = 0.02;
 const SHORT_RUNS = Number(process.env.BENCH_SHORT_RUNS ?? 7);
 
 async function runOnce(site, ds, learner, bytes) {
-  const app = await site.open();
+  const app = await site.open(process.env.BENCH_PAGE_QUERY ?? '');
   try {
     const { page } = app;
     await app.chooseFile(ds.csv, bytes);

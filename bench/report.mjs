@@ -202,8 +202,12 @@ L.push('');
 L.push('- **Reference**: the fit only, in a fresh Python process per run, after reading the CSV and importing the package');
 L.push('  (`bench/reference_learners.py`; NOTEARS: `bench/reference.py`, which loads gCastle\'s port of linear.py and');
 L.push('  switches its acyclicity function back to linear.py\'s `expm`). One BLAS / OpenMP / torch thread');
-L.push('  (`BENCH_REF_THREADS`, default 1), as the page\'s worker is single-threaded. A run over `BENCH_REF_TIMEOUT` is');
-L.push('  stopped and shown as "> timeout".');
+L.push('  (`BENCH_REF_THREADS`, default 1), as a job runs in one worker of the page; SDCD\'s reference gets as many torch');
+L.push('  threads as the page gives SDCD workers (`BENCH_REF_THREADS_SDCD`, default `BENCH_WORKERS`). A run over');
+L.push('  `BENCH_REF_TIMEOUT` is stopped and shown as "> timeout".');
+L.push('- **Workers**: the page runs SDCD\'s first stage split by variable over one worker per core, at most two');
+L.push('  (`BENCH_WORKERS`, default min(nproc, 2); the result is the same to the bit), and the rest in one; its native');
+L.push('  runs split the same way over as many threads (`bench_learners --workers`). Every other job runs in one worker.');
 L.push('- **Seeds**: SDCD (minibatches, initial weights and the validation split are random) runs once per seed of');
 L.push('  `BENCH_SEEDS` (default 0 1 2) in every contender: the reference with `set_random_seed_all` given the seed, the');
 L.push('  native and browser runs with the learner\'s `seed` setting (typed into the page\'s field). One run of a');
@@ -244,7 +248,7 @@ L.push('Knobs (environment variables): `BENCH_LEARNERS` (default all six), `BENC
 L.push('`BENCH_DATASETS_<LEARNER>` (e.g. `BENCH_DATASETS_SDCD="er10 nl20"`), `BENCH_PARTS` (default');
 L.push('`reference native browser`), `BENCH_REPEATS` (native and browser, default 3), `BENCH_REF_REPEATS` (default 1),');
 L.push('`BENCH_REF_TIMEOUT` (seconds per reference run, default 600), `BENCH_BROWSER_TIMEOUT` (default 1800),');
-L.push('`BENCH_SEEDS` (SDCD\'s seeds, default `0 1 2`), `BENCH_SHORT_RUNS` / `BENCH_SHORT_RUNS_REF` (default 7 / 3), `BENCH_REF_THREADS` (default 1), `BENCH_NOTEARS_POLY=1` (also time gCastle\'s NOTEARS port as shipped), `BENCH_SETTLE_LOAD` / `BENCH_SETTLE_MAX` (before each part, wait up to 180 s for the 1-minute load average to fall below 1.5). Raw');
+L.push('`BENCH_SEEDS` (SDCD\'s seeds, default `0 1 2`), `BENCH_SHORT_RUNS` / `BENCH_SHORT_RUNS_REF` (default 7 / 3), `BENCH_REF_THREADS` (default 1), `BENCH_WORKERS` (default min(nproc, 2)), `BENCH_REF_THREADS_SDCD` (default `BENCH_WORKERS`), `BENCH_NOTEARS_POLY=1` (also time gCastle\'s NOTEARS port as shipped), `BENCH_SETTLE_LOAD` / `BENCH_SETTLE_MAX` (before each part, wait up to 180 s for the 1-minute load average to fall below 1.5). Raw');
 L.push('results: `target/bench/raw/*.jsonl`; scored: `target/bench/results.jsonl`.');
 L.push('');
 

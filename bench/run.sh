@@ -16,7 +16,10 @@
 #   BENCH_REF_REPEATS   reference repeats (default 1); fits under 1 s run BENCH_SHORT_RUNS_REF (default 3) times
 #   BENCH_REF_TIMEOUT   seconds per reference run; a run over it is reported as "> timeout" (default 600)
 #   BENCH_BROWSER_TIMEOUT  seconds per browser run (default 1800)
-#   BENCH_REF_THREADS   BLAS/OpenMP/torch threads of the references (default 1: the worker is single-threaded)
+#   BENCH_REF_THREADS   BLAS/OpenMP/torch threads of the references (default 1: a job runs in one worker)
+#   BENCH_WORKERS       workers of a job that splits (SDCD's first stage): the page uses one per core, at
+#                       most 2, so the default is min(nproc, 2); native SDCD runs on as many threads
+#   BENCH_REF_THREADS_SDCD  torch threads of the SDCD reference (default BENCH_WORKERS, as the page's SDCD)
 #   BENCH_NOTEARS_POLY  1 to also time gCastle's NOTEARS port as shipped (polynomial h)
 #   BENCH_SETTLE_LOAD, BENCH_SETTLE_MAX  before each part, wait up to MAX seconds (default 180) for
 #                       the 1-minute load average to fall below LOAD (default 1.5)
@@ -41,6 +44,8 @@ REF_REPEATS=${BENCH_REF_REPEATS:-1}
 REF_TIMEOUT=${BENCH_REF_TIMEOUT:-600}
 BROWSER_TIMEOUT=${BENCH_BROWSER_TIMEOUT:-1800}
 REF_THREADS=${BENCH_REF_THREADS:-1}
+WORKERS=${BENCH_WORKERS:-$(( $(nproc) < 2 ? $(nproc) : 2 ))}
+REF_THREADS_SDCD=${BENCH_REF_THREADS_SDCD:-$WORKERS}
 E2E_DIST=${E2E_DIST:-target/e2e-dist}
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
@@ -54,6 +59,8 @@ uses() { [[ " ${LEARNERS[*]} " == *" $1 "* ]]; }
 # unseeded run. Prints "-" for the unseeded run.
 seeds_for() { if [ "$1" = sdcd ]; then echo "${SEEDS[*]}"; else echo "-"; fi; }
 seed_args() { if [ "$1" != - ]; then echo "--seed $1"; fi; }
+# The native runs of a learner that splits across workers use as many threads as the page's workers.
+worker_args() { if [ "$1" = sdcd ]; then echo "--workers $WORKERS"; fi; }
 
 for tool in cargo node python3; do
   command -v "$tool" >/dev/null || die "$tool is not on PATH"
@@ -95,7 +102,7 @@ machine_field learners "${LEARNERS[*]}"
 machine_field parts "${PARTS# }"
 for l in "${LEARNERS[@]}"; do machine_field "datasets_$l" "$(datasets_for "$l")"; done
 machine_field seeds "${SEEDS[*]}"
-machine_field settings "native and browser: median of $REPEATS run(s) (of 15 natively and 7 in the page for jobs whose median is under 20 ms); reference: median of $REF_REPEATS run(s) (of 3 for fits under 1 s), timeout $REF_TIMEOUT s per run, $REF_THREADS BLAS/OpenMP/torch thread(s); browser timeout $BROWSER_TIMEOUT s per run"
+machine_field settings "native and browser: median of $REPEATS run(s) (of 15 natively and 7 in the page for jobs whose median is under 20 ms); reference: median of $REF_REPEATS run(s) (of 3 for fits under 1 s), timeout $REF_TIMEOUT s per run, $REF_THREADS BLAS/OpenMP/torch thread(s) ($REF_THREADS_SDCD for SDCD); SDCD's first stage on $WORKERS worker(s) in the page and as many threads natively; browser timeout $BROWSER_TIMEOUT s per run"
 
 # One venv per set of compatible pins: sdcd needs torch 2.3.1 and numpy<2.
 make_venv() { # DIR REQUIREMENTS [extra no-deps package]
@@ -137,7 +144,7 @@ if [[ $PARTS == *" native "* ]]; then
     for seed in $(seeds_for "$l"); do
       say "native $l ($REPEATS run(s) each$([ "$seed" = - ] || echo ", seed $seed")): ${names[*]}"
       # shellcheck disable=SC2046
-      cargo run -q --release --example bench_learners -- "$DATA" --learner "$l" --repeats "$REPEATS" $(seed_args "$seed") "${names[@]}" \
+      cargo run -q --release --example bench_learners -- "$DATA" --learner "$l" --repeats "$REPEATS" $(seed_args "$seed") $(worker_args "$l") "${names[@]}" \
         >> "$RAW/native-$l.jsonl" || say "warning: native $l failed; its results are incomplete"
     done
   done
@@ -152,7 +159,7 @@ if [[ $PARTS == *" browser "* ]]; then
     for seed in $(seeds_for "$l"); do
       say "$l in Chromium ($REPEATS run(s) each$([ "$seed" = - ] || echo ", seed $seed"), release build in $E2E_DIST): ${names[*]}"
       # shellcheck disable=SC2046
-      E2E_DIST=$E2E_DIST E2E_PUBLIC_URL=${E2E_PUBLIC_URL:-/causeway/} \
+      E2E_DIST=$E2E_DIST E2E_PUBLIC_URL=${E2E_PUBLIC_URL:-/causeway/} BENCH_PAGE_QUERY=$([ "$WORKERS" = 1 ] && echo '?workers=1') \
         node bench/browser.mjs "$DATA" --learners "$l" --repeats "$REPEATS" --timeout "$BROWSER_TIMEOUT" $(seed_args "$seed") "${names[@]}" \
         >> "$RAW/browser-$l.jsonl" || say "warning: browser $l reported a failure; see above"
     done
@@ -165,6 +172,8 @@ if [[ $PARTS == *" reference "* ]]; then
   # These may be set on this machine and slow numpy down; the thread count is fixed.
   REF_ENV=(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS="$REF_THREADS"
     OMP_NUM_THREADS="$REF_THREADS" MKL_NUM_THREADS="$REF_THREADS" BENCH_REF_THREADS="$REF_THREADS")
+  REF_ENV_SDCD=(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS="$REF_THREADS_SDCD"
+    OMP_NUM_THREADS="$REF_THREADS_SDCD" MKL_NUM_THREADS="$REF_THREADS_SDCD" BENCH_REF_THREADS="$REF_THREADS_SDCD")
   [ -x "$VENV/bin/python" ] && "${REF_ENV[@]}" "$VENV/bin/python" bench/reference_learners.py --env > "$OUT/reference-env.json"
   [ -x "$VENV_TORCH/bin/python" ] && "${REF_ENV[@]}" "$VENV_TORCH/bin/python" bench/reference_learners.py --env > "$OUT/reference-env-torch.json"
   for l in "${LEARNERS[@]}"; do
@@ -181,8 +190,8 @@ if [[ $PARTS == *" reference "* ]]; then
       sdcd)
         : > "$RAW/reference-$l.jsonl"
         for seed in "${SEEDS[@]}"; do
-          say "reference sdcd, seed $seed"
-          "${REF_ENV[@]}" "$VENV_TORCH/bin/python" bench/reference_learners.py "$DATA" --learner "$l" --seed "$seed" \
+          say "reference sdcd, seed $seed ($REF_THREADS_SDCD torch thread(s))"
+          "${REF_ENV_SDCD[@]}" "$VENV_TORCH/bin/python" bench/reference_learners.py "$DATA" --learner "$l" --seed "$seed" \
             --timeout "$REF_TIMEOUT" --repeats "$REF_REPEATS" "${names[@]}" >> "$RAW/reference-$l.jsonl" || say "warning: reference $l failed"
         done ;;
       dagma)

@@ -15,7 +15,10 @@
 //! dataset: the median time, every run's time and the learned graph's edges as the page writes
 //! them (`A->B` directed, `A--B` undirected); a job whose median is under 20 ms after the
 //! requested repeats runs 15 times in all. `--seed S` sets the learner's `seed` setting (a
-//! stochastic learner's, SDCD's) and adds `"seed": S` to the line.
+//! stochastic learner's, SDCD's) and adds `"seed": S` to the line. `--workers N` runs a job
+//! that splits (SDCD's first stage) as the page does on N workers: shard 0 in this thread and
+//! the others in their own (`jobs::LearnRun::start_shard`, each reading the CSV itself as a
+//! helper worker does), sending their reports to shard 0; the line gets `"workers": N`.
 //!
 //! Scoring: reads JSON lines of any contender (`dataset`, `learner` and `edges` as above; a line
 //! without `edges`, e.g. a timed-out run, is passed through) and adds, against
@@ -30,7 +33,12 @@
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{channel, Receiver};
 use std::time::Instant;
+
+use causeway::causal::sdcd::ShardReport;
+use causeway::protocol::Shard;
 
 use causeway::causal::GraphKind;
 use causeway::data::csv_reader::Prep;
@@ -137,11 +145,102 @@ fn settings(learner: &str, seed: Option<u64>) -> Result<AlgorithmParams, String>
     serde_json::from_value(value).map_err(|e| e.to_string())
 }
 
+/// Steps shard 0 of a split job to its end, taking the other shards' reports from `from`
+/// (tagged with their shard) whenever it waits for them; sets `stop` once it needs them no
+/// more. Returns its steps and why it stopped.
+fn lead(
+    run: &mut LearnRun,
+    from: &Receiver<(usize, ShardReport)>,
+    stop: &AtomicBool,
+) -> Result<(usize, StopReason), String> {
+    let mut steps = 0usize;
+    let mut early: Vec<(usize, ShardReport)> = Vec::new();
+    let others = run.shards() - 1;
+    loop {
+        if run.awaits_reports() {
+            // One report of each other shard, each shard's in order.
+            let mut got: Vec<(usize, ShardReport)> = Vec::new();
+            while got.len() < others {
+                let (k, r) = match early.iter().position(|(k, _)| !got.iter().any(|g| g.0 == *k)) {
+                    Some(at) => early.remove(at),
+                    None => from.recv().map_err(|_| "a shard stopped".to_string())?,
+                };
+                if got.iter().any(|g| g.0 == k) {
+                    early.push((k, r));
+                } else {
+                    got.push((k, r));
+                }
+            }
+            run.receive_reports(got.into_iter().map(|(_, r)| r).collect())?;
+            if !run.shards_needed() {
+                stop.store(true, Ordering::Relaxed);
+            }
+        }
+        steps += 1;
+        if let StepOutcome::Finished(reason) = run.step() {
+            stop.store(true, Ordering::Relaxed);
+            return Ok((steps, reason));
+        }
+    }
+}
+
+/// One job split into `workers` shards on as many threads, the others sending their reports
+/// to shard 0 as helper workers do; returns shard 0's run, steps and stop.
+fn run_split(
+    cache: &mut DataCache,
+    data: &DataSpec,
+    algorithm: &AlgorithmParams,
+    workers: usize,
+) -> Result<(LearnRun, usize, StopReason), String> {
+    let start = |cache: &mut DataCache, index: usize| {
+        let shard = Shard {
+            index: index as u32,
+            count: workers as u32,
+        };
+        LearnRun::start_shard(
+            cache,
+            data.clone(),
+            &Prep::default(),
+            algorithm,
+            &Default::default(),
+            shard,
+        )
+        .map_err(|e| format!("{}: {} {}", e.title, e.detail, e.hint))
+    };
+    let mut run = start(cache, 0)?;
+    let (to_lead, from) = channel::<(usize, ShardReport)>();
+    let stop = AtomicBool::new(run.shards() == 1);
+    std::thread::scope(|scope| {
+        for k in 1..run.shards() {
+            let (to_lead, stop) = (to_lead.clone(), &stop);
+            scope.spawn(move || -> Result<(), String> {
+                let mut run = start(&mut DataCache::default(), k)?;
+                while !stop.load(Ordering::Relaxed) {
+                    let finished = matches!(run.step(), StepOutcome::Finished(_));
+                    while let Some(report) = run.take_report() {
+                        // Shard 0 may be done already.
+                        let _ = to_lead.send((k, report));
+                    }
+                    if finished {
+                        break;
+                    }
+                }
+                Ok(())
+            });
+        }
+        drop(to_lead);
+        let result = lead(&mut run, &from, &stop);
+        stop.store(true, Ordering::Relaxed);
+        let (steps, stop_reason) = result?;
+        Ok((run, steps, stop_reason))
+    })
+}
+
 fn bench(
     dir: &Path,
     name: &str,
     learner: &str,
-    repeats: usize,
+    (repeats, workers): (usize, usize),
     seed: Option<u64>,
 ) -> Result<Value, String> {
     let bytes = std::fs::read(dir.join(format!("{name}.csv")))
@@ -167,6 +266,13 @@ fn bench(
         // The job's own copy of the bytes, as the worker gets one with each message.
         let job_data = data.clone();
         let start = Instant::now();
+        if workers > 1 {
+            let (run, steps, stop) = run_split(&mut cache, &job_data, &algorithm, workers)?;
+            let result = run.result();
+            seconds.push(start.elapsed().as_secs_f64());
+            last = Some((run.names().to_vec(), result, steps, stop, run.shards()));
+            continue;
+        }
         let mut run = LearnRun::start_cached(
             &mut cache,
             job_data,
@@ -187,9 +293,9 @@ fn bench(
         if seconds.len() == repeats && median(&seconds) < SHORT_S {
             target = repeats.max(SHORT_RUNS);
         }
-        last = Some((run.names().to_vec(), result, steps, stop));
+        last = Some((run.names().to_vec(), result, steps, stop, 1));
     }
-    let (names, result, steps, stop) = last.ok_or("--repeats must be ≥ 1")?;
+    let (names, result, steps, stop, shards) = last.ok_or("--repeats must be ≥ 1")?;
     let stop = match stop {
         StopReason::Converged => "converged".to_string(),
         StopReason::LimitReached(why) => why,
@@ -207,6 +313,9 @@ fn bench(
     });
     if let Some(seed) = seed {
         line["seed"] = json!(seed);
+    }
+    if shards > 1 {
+        line["workers"] = json!(shards);
     }
     Ok(line)
 }
@@ -282,11 +391,12 @@ fn run() -> Result<(), String> {
         return Ok(());
     }
     let mut args = args.into_iter();
-    let usage = "usage: bench_learners DATADIR --learner ID [--repeats N] [--seed S] [NAME ...]";
+    let usage = "usage: bench_learners DATADIR --learner ID [--repeats N] [--seed S] [--workers N] [NAME ...]";
     let dir: PathBuf = args.next().ok_or(usage)?.into();
     let mut repeats = 3;
     let mut learner = None;
     let mut seed = None;
+    let mut workers = 1;
     let mut names = vec![];
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -298,6 +408,13 @@ fn run() -> Result<(), String> {
                     .ok_or("--repeats needs a whole number ≥ 1")?;
             }
             "--learner" => learner = Some(args.next().ok_or("--learner needs an id")?),
+            "--workers" => {
+                workers = args
+                    .next()
+                    .and_then(|v| v.parse().ok())
+                    .filter(|&w: &usize| (1..=8).contains(&w))
+                    .ok_or("--workers needs a whole number from 1 to 8")?;
+            }
             "--seed" => {
                 seed = Some(
                     args.next()
@@ -316,7 +433,7 @@ fn run() -> Result<(), String> {
             .collect();
     }
     for name in &names {
-        let line = bench(&dir, name, &learner, repeats, seed)?;
+        let line = bench(&dir, name, &learner, (repeats, workers), seed)?;
         println!("{line}");
         eprintln!(
             "bench_learners: {learner} {name}: {:.3} s",
