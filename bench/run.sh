@@ -159,7 +159,7 @@ if [[ $PARTS == *" browser "* ]]; then
     for seed in $(seeds_for "$l"); do
       say "$l in Chromium ($REPEATS run(s) each$([ "$seed" = - ] || echo ", seed $seed"), release build in $E2E_DIST): ${names[*]}"
       # shellcheck disable=SC2046
-      E2E_DIST=$E2E_DIST E2E_PUBLIC_URL=${E2E_PUBLIC_URL:-/causeway/} BENCH_PAGE_QUERY=$([ "$WORKERS" = 1 ] && echo '?workers=1') \
+      E2E_DIST=$E2E_DIST E2E_PUBLIC_URL=${E2E_PUBLIC_URL:-/causeway/} BENCH_PAGE_QUERY="?workers=$WORKERS" \
         node bench/browser.mjs "$DATA" --learners "$l" --repeats "$REPEATS" --timeout "$BROWSER_TIMEOUT" $(seed_args "$seed") "${names[@]}" \
         >> "$RAW/browser-$l.jsonl" || say "warning: browser $l reported a failure; see above"
     done

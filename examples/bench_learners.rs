@@ -161,7 +161,10 @@ fn lead(
             // One report of each other shard, each shard's in order.
             let mut got: Vec<(usize, ShardReport)> = Vec::new();
             while got.len() < others {
-                let (k, r) = match early.iter().position(|(k, _)| !got.iter().any(|g| g.0 == *k)) {
+                let (k, r) = match early
+                    .iter()
+                    .position(|(k, _)| !got.iter().any(|g| g.0 == *k))
+                {
                     Some(at) => early.remove(at),
                     None => from.recv().map_err(|_| "a shard stopped".to_string())?,
                 };

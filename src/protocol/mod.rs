@@ -42,8 +42,10 @@ pub enum ToWorker {
     /// also starts (and warms) `helpers` helper workers for split jobs ([`Shard`]).
     WarmUp { helpers: u32 },
     /// Panic on purpose, so the browser tests can check that a crashed worker is reported and
-    /// replaced. Sent only when the page is opened with `?selftest=worker-panic`.
-    PanicForTest,
+    /// replaced. Sent only when the page is opened with `?selftest=worker-panic`, or with
+    /// `?selftest=helper-panic` as `helper: true`: then the worker has its first helper panic
+    /// (during a split job).
+    PanicForTest { helper: bool },
 }
 
 /// Where the data of a job comes from. The page keeps the file's bytes and sends them with each

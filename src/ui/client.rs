@@ -28,8 +28,9 @@ pub struct WorkerClient {
     next_job_id: Cell<u32>,
     /// Jobs sent and not yet answered by a final event (Inspected, Done, Failed, Cancelled).
     active: RefCell<Vec<u32>>,
-    /// Set by `?selftest=worker-panic`: the next learning job is followed by a deliberate panic.
-    panic_for_test: Cell<bool>,
+    /// Set by `?selftest=worker-panic` (false) or `?selftest=helper-panic` (true): the next
+    /// learning job is followed by a deliberate panic of the worker or of its first helper.
+    panic_for_test: Cell<Option<bool>>,
     /// Keeps the current worker's callbacks alive.
     callbacks: RefCell<Vec<Callback>>,
 }
@@ -46,7 +47,15 @@ impl WorkerClient {
             panic_for_test: Cell::new(
                 web_sys::window()
                     .and_then(|w| w.location().search().ok())
-                    .is_some_and(|q| q.contains("selftest=worker-panic")),
+                    .and_then(|q| {
+                        if q.contains("selftest=worker-panic") {
+                            Some(false)
+                        } else if q.contains("selftest=helper-panic") {
+                            Some(true)
+                        } else {
+                            None
+                        }
+                    }),
             ),
             callbacks: RefCell::new(Vec::new()),
         });
@@ -186,8 +195,9 @@ impl WorkerClient {
             job_id,
             job: Box::new(job),
         });
-        if learning && self.panic_for_test.replace(false) {
-            self.send(ToWorker::PanicForTest);
+        if let (true, Some(helper)) = (learning, self.panic_for_test.get()) {
+            self.panic_for_test.set(None);
+            self.send(ToWorker::PanicForTest { helper });
         }
         job_id
     }

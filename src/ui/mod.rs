@@ -392,21 +392,23 @@ impl Tab {
 }
 
 /// How many workers a learning job may use: one per core, at most [`MAX_WORKERS`] (SDCD
-/// splits its first stage across them, with the same result). `?workers=1` in the address
-/// keeps every job in one worker, to compare.
+/// splits its first stage across them, with the same result). `?workers=N` in the address
+/// sets it (`?workers=1` keeps every job in one worker, to compare).
 fn job_workers() -> u32 {
     let Some(window) = web_sys::window() else {
         return 1;
     };
-    if window
-        .location()
-        .search()
-        .is_ok_and(|q| q.contains("workers=1"))
-    {
-        return 1;
-    }
-    let cores = window.navigator().hardware_concurrency();
-    (cores as u32).clamp(1, MAX_WORKERS)
+    let asked = window.location().search().ok().and_then(|q| {
+        let digits: String = q
+            .split_once("workers=")?
+            .1
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect();
+        digits.parse::<u32>().ok()
+    });
+    let n = asked.unwrap_or_else(|| window.navigator().hardware_concurrency() as u32);
+    n.clamp(1, MAX_WORKERS)
 }
 
 /// Mounts the page.

@@ -83,6 +83,9 @@ thread_local! {
         const { RefCell::new(None) };
     /// The helper workers this worker started for split jobs (see [`Helper`]).
     static HELPERS: RefCell<Vec<Helper>> = const { RefCell::new(Vec::new()) };
+    /// Helpers terminated from inside one of their own callbacks, which must not be dropped
+    /// while it runs; dropped when the next helper starts.
+    static RETIRED: RefCell<Vec<Helper>> = const { RefCell::new(Vec::new()) };
     /// A leading worker's split job: its helpers' reports not yet used, with the helper's
     /// shard index, in arrival order.
     static REPORTS: RefCell<Vec<(u32, ShardReport)>> = const { RefCell::new(Vec::new()) };
@@ -102,6 +105,7 @@ struct Helper {
 /// Starts helpers until there are `n`; returns how many there are (fewer if the browser
 /// cannot start a worker from a worker).
 fn ensure_helpers(n: usize) -> usize {
+    RETIRED.with_borrow_mut(Vec::clear);
     while HELPERS.with_borrow(Vec::len) < n {
         let Ok(worker) = Worker::new("./worker_loader.js") else {
             break;
@@ -185,13 +189,13 @@ fn helper_message(index: usize, data: JsValue) {
 /// A helper died: it is dropped (a new one starts with the next split job), and a split job
 /// in progress fails, since its share is lost.
 fn helper_crashed(index: usize, message: String) {
-    HELPERS.with_borrow_mut(|helpers| {
-        for helper in helpers.drain(..) {
-            helper.worker.set_onmessage(None);
-            helper.worker.set_onerror(None);
-            helper.worker.terminate();
-        }
-    });
+    let dead: Vec<Helper> = HELPERS.take();
+    for helper in &dead {
+        helper.worker.set_onmessage(None);
+        helper.worker.set_onerror(None);
+        helper.worker.terminate();
+    }
+    RETIRED.with_borrow_mut(|r| r.extend(dead));
     let split = CURRENT.with_borrow(|c| c.as_ref().is_some_and(|r| r.shard.count > 1));
     if split {
         fail_current(UserError::internal(format!(
@@ -340,7 +344,12 @@ fn handle(data: JsValue) {
                 schedule_slice();
             }
         }
-        ToWorker::PanicForTest => panic!("deliberate panic requested by a self-test"),
+        ToWorker::PanicForTest { helper: true } => {
+            send_helper(0, ToWorker::PanicForTest { helper: false })
+        }
+        ToWorker::PanicForTest { helper: false } => {
+            panic!("deliberate panic requested by a self-test")
+        }
         ToWorker::Cancel { job_id } => {
             let current = CURRENT.with_borrow(|c| c.as_ref().map(|r| r.job_id));
             if current == Some(job_id) {
