@@ -360,6 +360,18 @@ struct Layout {
 }
 
 impl Layout {
+    /// The blocks after W, each with one run per variable: (offset, run length) of b1, wo,
+    /// bo, wv and bv.
+    fn per_variable(&self, h: usize) -> [(usize, usize); 5] {
+        [
+            (self.b1, h),
+            (self.wo, h),
+            (self.bo, 1),
+            (self.wv, h),
+            (self.bv, 1),
+        ]
+    }
+
     fn new(d: usize, h: usize) -> Layout {
         let b1 = d * d * h;
         let wo = b1 + d * h;
@@ -456,13 +468,7 @@ fn active_ranges(mask: &[bool], h: usize, targets: Range<usize>) -> Vec<(usize, 
         }
     }
     let (j0, j1) = (targets.start, targets.end);
-    for (at, per) in [
-        (lay.b1, h),
-        (lay.wo, h),
-        (lay.bo, 1),
-        (lay.wv, h),
-        (lay.bv, 1),
-    ] {
+    for (at, per) in lay.per_variable(h) {
         add(at + j0 * per, at + j1 * per);
     }
     runs
@@ -1205,13 +1211,7 @@ fn add_penalties(
                 }
             }
         }
-        for (at, per) in [
-            (lay.b1, h),
-            (lay.wo, h),
-            (lay.bo, 1),
-            (lay.wv, h),
-            (lay.bv, 1),
-        ] {
+        for (at, per) in lay.per_variable(h) {
             let block = at + j * per..at + (j + 1) * per;
             l2 += penalize_block(None, 2.0 * beta, &theta[block.clone()], &mut grad[block]).1;
         }
