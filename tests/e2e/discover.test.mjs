@@ -330,6 +330,32 @@ test('a worker that crashes is reported as an internal error and replaced', asyn
   await app.close();
 });
 
+test('Cancel stops a split SDCD run, and the next split run finishes', async () => {
+  const app = await site.open('?workers=2');
+  await app.page.click('[data-testid=example-synthetic-open]');
+  await app.page.fill('[data-testid=synthetic-d]', '30');
+  await app.page.dispatchEvent('[data-testid=synthetic-d]', 'change');
+  await app.page.click('[data-testid=example-synthetic]');
+  await app.waitForPreview();
+  await app.page.selectOption('[data-testid=algorithm]', 'sdcd');
+  await app.run();
+  const split = () => app.page.waitForFunction(() => /stage 1 .*· 2 workers/.test(document.querySelector('[data-testid=progress-label]')?.textContent || ''), null, { timeout: 60_000 });
+  await split();
+  await app.page.click('[data-testid=cancel]');
+  await app.waitForState('idle', 5000);
+  assert.match(await app.page.innerText('[data-testid=run-state]'), /cancelled/i);
+  // The helper dropped the cancelled share and takes the next run's.
+  await app.page.fill('[data-testid=param-stage1-epochs]', '100');
+  await app.page.dispatchEvent('[data-testid=param-stage1-epochs]', 'change');
+  await app.page.fill('[data-testid=param-stage2-epochs]', '50');
+  await app.page.dispatchEvent('[data-testid=param-stage2-epochs]', 'change');
+  await app.run();
+  await app.waitForState('done', 120_000);
+  assert.equal(await app.page.locator('[data-testid=dag] [data-node]').count(), 30);
+  assert.deepEqual(app.errors, []);
+  await app.close();
+});
+
 test('a helper worker that crashes during a split SDCD run is reported, and the next run gets a new one', async () => {
   const app = await site.open('?selftest=helper-panic&workers=2');
   await app.page.click('[data-testid=example-synthetic-open]');
