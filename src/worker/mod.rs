@@ -384,10 +384,15 @@ fn start_job(job_id: u32, job: Job) {
         } => {
             let started_ms = now_ms();
             // A leading worker offers the learner as many shards as it has helpers for; a
-            // learner that cannot split runs whole ([`LearnRun::shards`]).
+            // learner that cannot split runs whole ([`LearnRun::shards`]). Slowed down, a run
+            // stays in one worker: a helper would only run ahead of what is shown.
             let mut offer = shard;
             if shard.index == 0 && shard.count > 1 {
-                offer.count = 1 + ensure_helpers(shard.count.min(MAX_WORKERS) as usize - 1) as u32;
+                offer.count = if pace_ms > 0 {
+                    1
+                } else {
+                    1 + ensure_helpers(shard.count.min(MAX_WORKERS) as usize - 1) as u32
+                };
             }
             let helper_data = (offer.index == 0 && offer.count > 1).then(|| data.clone());
             let started = DATA.with_borrow_mut(|cache| {
