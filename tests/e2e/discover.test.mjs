@@ -332,23 +332,15 @@ test('a worker that crashes is reported as an internal error and replaced', asyn
 
 test('Cancel stops a split SDCD run, and the next split run finishes', async () => {
   const app = await site.open('?workers=2');
-  await app.page.click('[data-testid=example-synthetic-open]');
-  await app.page.fill('[data-testid=synthetic-d]', '30');
-  await app.page.dispatchEvent('[data-testid=synthetic-d]', 'change');
-  await app.page.click('[data-testid=example-synthetic]');
-  await app.waitForPreview();
+  await app.generate({ 'synthetic-d': '30' });
   await app.page.selectOption('[data-testid=algorithm]', 'sdcd');
   await app.run();
-  const split = () => app.page.waitForFunction(() => /stage 1 .*· 2 workers/.test(document.querySelector('[data-testid=progress-label]')?.textContent || ''), null, { timeout: 60_000 });
-  await split();
+  await app.waitForProgress(/stage 1 .*· 2 workers/);
   await app.page.click('[data-testid=cancel]');
   await app.waitForState('idle', 5000);
   assert.match(await app.page.innerText('[data-testid=run-state]'), /cancelled/i);
   // The helper dropped the cancelled share and takes the next run's.
-  await app.page.fill('[data-testid=param-stage1-epochs]', '100');
-  await app.page.dispatchEvent('[data-testid=param-stage1-epochs]', 'change');
-  await app.page.fill('[data-testid=param-stage2-epochs]', '50');
-  await app.page.dispatchEvent('[data-testid=param-stage2-epochs]', 'change');
+  await app.setFields({ 'param-stage1-epochs': '100', 'param-stage2-epochs': '50' });
   await app.run();
   await app.waitForState('done', 120_000);
   assert.equal(await app.page.locator('[data-testid=dag] [data-node]').count(), 30);
@@ -358,22 +350,15 @@ test('Cancel stops a split SDCD run, and the next split run finishes', async () 
 
 test('a helper worker that crashes during a split SDCD run is reported, and the next run gets a new one', async () => {
   const app = await site.open('?selftest=helper-panic&workers=2');
-  await app.page.click('[data-testid=example-synthetic-open]');
-  await app.page.fill('[data-testid=synthetic-d]', '8');
-  await app.page.dispatchEvent('[data-testid=synthetic-d]', 'change');
-  await app.page.click('[data-testid=example-synthetic]');
-  await app.waitForPreview();
+  await app.generate({ 'synthetic-d': '8' });
   await app.page.selectOption('[data-testid=algorithm]', 'sdcd');
   await app.run();
   await app.waitForState('error', 30_000);
   assert.match(await app.errorText(), /Internal error[\s\S]*helper compute worker 1 crashed[\s\S]*deliberate panic/);
   // The next run starts a fresh helper and finishes, split again.
-  await app.page.fill('[data-testid=param-stage1-epochs]', '200');
-  await app.page.dispatchEvent('[data-testid=param-stage1-epochs]', 'change');
-  await app.page.fill('[data-testid=param-stage2-epochs]', '100');
-  await app.page.dispatchEvent('[data-testid=param-stage2-epochs]', 'change');
+  await app.setFields({ 'param-stage1-epochs': '200', 'param-stage2-epochs': '100' });
   await app.run();
-  await app.page.waitForFunction(() => /stage 1 .*· 2 workers/.test(document.querySelector('[data-testid=progress-label]')?.textContent || ''), null, { timeout: 60_000 });
+  await app.waitForProgress(/stage 1 .*· 2 workers/);
   await app.waitForState('done', 120_000);
   await app.close();
 });

@@ -67,6 +67,28 @@ export class CausewayPage {
     }
     return read();
   }
+  /** Opens the synthetic-data generator, sets its fields (by data-testid), generates. */
+  async generate(settings) {
+    await this.page.click('[data-testid=example-synthetic-open]');
+    for (const [testid, value] of Object.entries(settings)) {
+      const el = this.page.locator(`[data-testid=${testid}]`);
+      if ((await el.evaluate((e) => e.tagName)) === 'SELECT') await el.selectOption(value);
+      else { await el.fill(value); await el.dispatchEvent('change'); }
+    }
+    await this.page.click('[data-testid=example-synthetic]');
+    await this.waitForPreview();
+  }
+  /** Types each value into its field (by data-testid), as a person edits a setting. */
+  async setFields(fields) {
+    for (const [testid, value] of Object.entries(fields)) {
+      await this.page.fill(`[data-testid=${testid}]`, value);
+      await this.page.dispatchEvent(`[data-testid=${testid}]`, 'change');
+    }
+  }
+  /** Waits until the progress label matches `re`. */
+  async waitForProgress(re, timeout = 60_000) {
+    await this.page.waitForFunction((src) => new RegExp(src).test(document.querySelector('[data-testid=progress-label]')?.textContent || ''), re.source, { timeout });
+  }
   async run() { await this.page.click('[data-testid=run]'); }
   async state() { return this.page.getAttribute('[data-testid=run-state]', 'data-state'); }
   async waitForState(state, timeout = 120_000) {

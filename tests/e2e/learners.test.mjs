@@ -19,21 +19,7 @@ const QUICK = {
 
 async function chooseLearner(app, id) {
   await app.page.selectOption('[data-testid=algorithm]', id);
-  for (const [testid, value] of Object.entries(QUICK[id] || {})) {
-    await app.page.fill(`[data-testid=${testid}]`, value);
-    await app.page.dispatchEvent(`[data-testid=${testid}]`, 'change');
-  }
-}
-
-async function generate(app, settings) {
-  await app.page.click('[data-testid=example-synthetic-open]');
-  for (const [testid, value] of Object.entries(settings)) {
-    const el = app.page.locator(`[data-testid=${testid}]`);
-    if ((await el.evaluate((e) => e.tagName)) === 'SELECT') await el.selectOption(value);
-    else { await el.fill(value); await el.dispatchEvent('change'); }
-  }
-  await app.page.click('[data-testid=example-synthetic]');
-  await app.waitForPreview();
+  await app.setFields(QUICK[id] || {});
 }
 
 const LEARNERS = ['notears', 'dagma', 'sdcd', 'pc', 'ges', 'xges'];
@@ -56,7 +42,7 @@ for (const id of LEARNERS) {
       assert.deepEqual(both, [], `${id}: edges drawn both ways`);
     }
 
-    await generate(app, { 'synthetic-d': '6', 'synthetic-n': '500', 'synthetic-seed': '3' });
+    await app.generate({ 'synthetic-d': '6', 'synthetic-n': '500', 'synthetic-seed': '3' });
     await chooseLearner(app, id);
     await app.run();
     await app.waitForState('done', 300_000);
@@ -84,7 +70,7 @@ for (const id of LEARNERS) {
 
 test('SDCD learns from generated interventional data, with its target column chosen', async () => {
   const app = await site.open();
-  await generate(app, {
+  await app.generate({
     'synthetic-d': '5', 'synthetic-n': '400', 'synthetic-seed': '2',
     'synthetic-targets': 'X1, X3', 'synthetic-rows-per-intervention': '100',
   });
@@ -102,16 +88,15 @@ test('SDCD runs its first stage on two workers, with the same result to the bit 
   const exported = {};
   for (const query of ['?workers=2', '?workers=1']) {
     const app = await site.open(query);
-    await generate(app, { 'synthetic-d': '8', 'synthetic-n': '600', 'synthetic-seed': '5' });
+    await app.generate({ 'synthetic-d': '8', 'synthetic-n': '600', 'synthetic-seed': '5' });
     await chooseLearner(app, 'sdcd');
     await app.run();
-    const label = () => app.page.innerText('[data-testid=progress-label]').catch(() => '');
     if (query === '?workers=2') {
       // The split shows while stage 1 runs (about half of the run).
-      await app.page.waitForFunction(() => /stage 1 .*· 2 workers/.test(document.querySelector('[data-testid=progress-label]')?.textContent || ''), null, { timeout: 60_000 });
+      await app.waitForProgress(/stage 1 .*· 2 workers/);
     } else {
-      await app.page.waitForFunction(() => /stage 1 /.test(document.querySelector('[data-testid=progress-label]')?.textContent || ''), null, { timeout: 60_000 });
-      assert.doesNotMatch(await label(), /workers/);
+      await app.waitForProgress(/stage 1 /);
+      assert.doesNotMatch(await app.page.innerText('[data-testid=progress-label]'), /workers/);
     }
     await app.waitForState('done', 300_000);
     const [download] = await Promise.all([app.page.waitForEvent('download'), app.page.click('[data-testid=export-json]')]);
@@ -138,7 +123,7 @@ test('the full Sachs example is fetched from the site and keeps its intervention
 
 test('scale-free and nonlinear data are generated with notes on what they are', async () => {
   const app = await site.open();
-  await generate(app, { 'synthetic-d': '12', 'synthetic-k': '4', 'synthetic-graph': 'scale-free', 'synthetic-mechanism': 'mlp', 'synthetic-noise': 'random' });
+  await app.generate({ 'synthetic-d': '12', 'synthetic-k': '4', 'synthetic-graph': 'scale-free', 'synthetic-mechanism': 'mlp', 'synthetic-noise': 'random' });
   const text = await app.page.innerText('[data-testid=preview]');
   assert.match(text, /scale-free/);
   assert.match(text, /tanh network/);
