@@ -405,7 +405,8 @@ impl LearnRun {
                     None => None,
                 };
                 let sdcd = Sdcd::new(&x, params.clone(), &knowledge, mask.as_deref())?;
-                let count = shard.count.clamp(1, MAX_WORKERS) as usize;
+                // Each shard trains at least one variable's network.
+                let count = (shard.count.clamp(1, MAX_WORKERS) as usize).min(x.ncols());
                 if count > 1 {
                     shards = count;
                     Box::new(sdcd.shard((shard.index as usize).min(count - 1), count))

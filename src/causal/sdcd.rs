@@ -340,10 +340,6 @@ struct Net {
     mask: Vec<bool>,
     /// For each target j, its allowed inputs i in increasing order.
     parents: Vec<Vec<usize>>,
-    /// The ranges of `theta` that train: the allowed first-layer weights (in maximal runs)
-    /// and everything from b1 on. The rest (masked weights) is 0 with a zero gradient, and
-    /// Adam leaves it at 0, so the per-parameter loops skip it.
-    active: Vec<(usize, usize)>,
     /// [W (d·d·h, index (i·d + j)·h + k) | b1 (d·h) | wo (d·h) | bo (d) | wv (d·h) | bv (d)].
     theta: Vec<f64>,
 }
@@ -409,13 +405,11 @@ impl Net {
         let parents = (0..d)
             .map(|j| (0..d).filter(|&i| mask[i * d + j]).collect())
             .collect();
-        let active = active_ranges(&mask, h, 0..d);
         Net {
             d,
             h,
             mask,
             parents,
-            active,
             theta,
         }
     }
@@ -424,7 +418,10 @@ impl Net {
         Layout::new(self.d, self.h)
     }
 
-    /// [`Net::active`] for variables `targets` only: the parameters of their networks.
+    /// The ranges of `theta` that train for variables `targets`: their allowed first-layer
+    /// weights and their biases and heads. The rest (masked weights) is 0 with a zero
+    /// gradient, and Adam leaves it at 0, so the per-parameter loops skip it; so do the other
+    /// shards' parameters in a split run.
     fn active_for(&self, targets: Range<usize>) -> Vec<(usize, usize)> {
         active_ranges(&self.mask, self.h, targets)
     }
@@ -1555,7 +1552,7 @@ pub struct Sdcd {
     shard: usize,
     n_shards: usize,
     /// The variables whose networks this instance trains now (stage 1: its shard's; stage 2:
-    /// all), and their parameters as runs of `theta`.
+    /// all), and their parameters as runs of `theta` ([`Net::active_for`]).
     targets: Range<usize>,
     active: Vec<(usize, usize)>,
     /// Per variable: the batch's NLL sum and penalty share, and the epoch's Σ over batches of
@@ -1681,7 +1678,7 @@ impl Sdcd {
             .collect();
         let h = params.hidden_units;
         let net = Net::new(d, h, allowed.clone(), &mut rng);
-        let active = net.active.clone();
+        let active = net.active_for(0..d);
         let len = net.theta.len();
         let b = params.batch_size.min(n);
         Ok(Sdcd {
@@ -1774,17 +1771,19 @@ impl Sdcd {
         let Some(own) = self.pending.clone() else {
             return Err("no report is awaited".into());
         };
+        // Epochs and validation batches in this report point, from shard 0's own report.
+        let width = (own.targets.1 - own.targets.0).max(1);
+        let (epochs, val_batches) = (own.train.len() / width, own.val.len() / width);
         let mut all = others;
         all.push(own.clone());
         all.sort_by_key(|r| r.targets.0);
         let mut next = 0;
         for r in &all {
             let n = r.targets.1.saturating_sub(r.targets.0);
-            let epochs = own.train.len() / (own.targets.1 - own.targets.0).max(1);
             if r.targets.0 != next
                 || r.epoch != own.epoch
                 || r.train.len() != epochs * n
-                || r.val.len() != own.val.len() / (own.targets.1 - own.targets.0).max(1) * n
+                || r.val.len() != val_batches * n
                 || r.adjacency.len() != self.d * n
             {
                 return Err(format!(
@@ -2152,7 +2151,7 @@ impl Sdcd {
             self.net = Net::new(d, self.params.hidden_units, mask, &mut self.rng);
             self.adam = Adam::new(self.params.stage2_lr, self.net.theta.len());
             self.targets = 0..d;
-            self.active = self.net.active.clone();
+            self.active = self.net.active_for(0..d);
             // Only the new model's trainable entries are written from now on.
             self.theta_fwd.iter_mut().for_each(|t| *t = 0.0);
             self.grad_fwd.iter_mut().for_each(|g| *g = 0.0);

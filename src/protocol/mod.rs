@@ -113,6 +113,11 @@ pub enum AlgorithmParams {
 }
 
 impl AlgorithmParams {
+    /// Whether the learner can split a job across workers ([`Shard`]): SDCD's first stage.
+    pub fn splits(&self) -> bool {
+        matches!(self, AlgorithmParams::Sdcd(_))
+    }
+
     /// The id used in the page's algorithm `<select>` and in links.
     pub fn id(&self) -> &'static str {
         match self {

@@ -234,22 +234,21 @@ fn cancel_helpers(job_id: u32, shard: Shard) {
 /// has come, gives them to the run (and stops the helpers when the run needs them no more).
 /// Returns false while it must wait.
 fn take_reports(job_id: u32, shard: &mut Shard, run: &mut LearnRun) -> Result<bool, UserError> {
-    let helpers = shard.count - 1;
+    let helpers = 1..shard.count;
     // Each helper's oldest report: its reports come in order, one per report point.
     let reports = REPORTS.with_borrow_mut(|all| {
-        let mut firsts = Vec::new();
-        for helper in 1..=helpers {
-            let at = all.iter().position(|(h, _)| *h == helper)?;
-            firsts.push(at);
+        let has = |h: u32| all.iter().any(|(k, _)| *k == h);
+        if !helpers.clone().all(has) {
+            return None;
         }
-        firsts.sort_unstable();
-        Some(
-            firsts
-                .into_iter()
-                .rev()
-                .map(|at| all.remove(at).1)
-                .collect::<Vec<_>>(),
-        )
+        let take = |h: u32| {
+            let at = all
+                .iter()
+                .position(|(k, _)| *k == h)
+                .expect("checked above");
+            all.remove(at).1
+        };
+        Some(helpers.map(take).collect::<Vec<_>>())
     });
     let Some(reports) = reports else {
         return Ok(false);
@@ -383,18 +382,18 @@ fn start_job(job_id: u32, job: Job) {
             shard,
         } => {
             let started_ms = now_ms();
-            // A leading worker offers the learner as many shards as it has helpers for; a
-            // learner that cannot split runs whole ([`LearnRun::shards`]). Slowed down, a run
-            // stays in one worker: a helper would only run ahead of what is shown.
+            // A leading worker offers a learner that splits as many shards as it has helpers
+            // for (the learner may take fewer, [`LearnRun::shards`]). Slowed down, a run stays
+            // in one worker: a helper would only run ahead of what is shown.
             let mut offer = shard;
-            if shard.index == 0 && shard.count > 1 {
-                offer.count = if pace_ms > 0 {
-                    1
-                } else {
+            if shard.index == 0 {
+                offer.count = if shard.count > 1 && pace_ms == 0 && algorithm.splits() {
                     1 + ensure_helpers(shard.count.min(MAX_WORKERS) as usize - 1) as u32
+                } else {
+                    1
                 };
             }
-            let helper_data = (offer.index == 0 && offer.count > 1).then(|| data.clone());
+            let helper_data = (offer.count > 1 && offer.index == 0).then(|| data.clone());
             let started = DATA.with_borrow_mut(|cache| {
                 LearnRun::start_shard(cache, data, &prep, &algorithm, &knowledge, offer)
             });
@@ -406,7 +405,7 @@ fn start_job(job_id: u32, job: Job) {
                 index: offer.index,
                 count: run.shards() as u32,
             };
-            if let (true, Some(data)) = (shard.index == 0 && shard.count > 1, helper_data) {
+            if let Some(data) = &helper_data {
                 for index in 1..shard.count {
                     let job = Job::Learn {
                         data: data.clone(),
