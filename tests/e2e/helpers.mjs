@@ -85,6 +85,30 @@ export class CausewayPage {
       await this.page.dispatchEvent(`[data-testid=${testid}]`, 'change');
     }
   }
+  /**
+   * From now on, keeps every text the progress label shows, however briefly (a
+   * MutationObserver sees each change; polling can miss a label that lasts one snapshot).
+   */
+  async recordProgress() {
+    await this.page.evaluate(() => {
+      const seen = (window.__progressSeen = []);
+      const label = (node) => (node.nodeType === 1 ? node : node.parentElement)?.closest?.('[data-testid=progress-label]');
+      new MutationObserver((records) => {
+        for (const r of records) {
+          if (r.type === 'characterData') {
+            if (label(r.target)) seen.push(r.oldValue, r.target.data);
+            continue;
+          }
+          for (const n of r.addedNodes) {
+            const el = label(n) || (n.nodeType === 1 ? n.querySelector('[data-testid=progress-label]') : null);
+            if (el) seen.push(el.textContent);
+          }
+        }
+      }).observe(document.body, { childList: true, subtree: true, characterData: true, characterDataOldValue: true });
+    });
+  }
+  /** The progress labels seen since `recordProgress`. */
+  async progressSeen() { return this.page.evaluate(() => window.__progressSeen); }
   /** Waits until the progress label matches `re`. */
   async waitForProgress(re, timeout = 60_000) {
     await this.page.waitForFunction((src) => new RegExp(src).test(document.querySelector('[data-testid=progress-label]')?.textContent || ''), re.source, { timeout });
