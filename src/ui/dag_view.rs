@@ -1,6 +1,8 @@
 //! The DAG view: a layered SVG drawing of the learned graph, edges styled by sign or by their
 //! comparison with the true graph, weights on hover, nodes draggable by pointer or arrow keys.
 
+use std::collections::HashMap;
+
 use leptos::prelude::*;
 use nalgebra::DMatrix;
 
@@ -20,6 +22,9 @@ pub enum EdgeStatus {
     Reversed,
     Extra,
 }
+
+/// Two node indices.
+type Pair = (usize, usize);
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct SceneEdge {
@@ -41,6 +46,9 @@ pub struct Scene {
     /// True edges absent from the estimate in both directions.
     pub missing: Vec<(usize, usize)>,
     pub truth: Option<DiGraph>,
+    /// The graph the layout was computed for: the estimate's directed edges and the missing
+    /// true edges, then the undirected pairs.
+    pub drawn: (Vec<Pair>, Vec<Pair>),
     pub layout: Layout,
     pub is_final: bool,
     pub max_abs: f64,
@@ -48,7 +56,15 @@ pub struct Scene {
 }
 
 impl Scene {
-    pub fn build(model: &GraphModel, threshold: f64, truth: Option<&DiGraph>) -> Scene {
+    /// The scene of `model` at `threshold`. The layout of `previous` (the scene before a live
+    /// update) is kept when the drawn graph has not changed, so that nodes stay put while only
+    /// weights move, and the crossing reduction does not run again for nothing.
+    pub fn build(
+        model: &GraphModel,
+        threshold: f64,
+        truth: Option<&DiGraph>,
+        previous: Option<&Scene>,
+    ) -> Scene {
         let weights = model.matrix(threshold);
         let mut estimate = DiGraph::from_weights(&weights, f64::MIN_POSITIVE);
         // In a CPDAG, weights both ways mean one undirected edge: keep i < j as its
@@ -110,7 +126,11 @@ impl Scene {
         for &(a, b) in &missing {
             drawn.add_edge(a, b);
         }
-        let layout = layered_layout(&drawn, &undirected);
+        let drawn_key = (drawn.edges(), undirected.clone());
+        let layout = match previous {
+            Some(p) if p.drawn == drawn_key && p.names == model.names => p.layout.clone(),
+            _ => layered_layout(&drawn, &undirected),
+        };
         let max_abs = edges.iter().fold(0.0_f64, |m, e| m.max(e.weight.abs()));
         Scene {
             names: model.names.clone(),
@@ -118,6 +138,7 @@ impl Scene {
             edges,
             missing,
             truth: truth.cloned(),
+            drawn: drawn_key,
             layout,
             is_final: model.is_final,
             max_abs,
@@ -228,9 +249,17 @@ pub fn zoom_step(z: f64, dir: f64) -> f64 {
         / 100.0
 }
 
+/// An edge's identity in the live view: (from, to, directed).
+type EdgeKey = (usize, usize, bool);
+
+/// The graph drawn from `scene`, updated in place as live snapshots arrive: nodes are built
+/// once per set of variables, edges are kept by (from, to, directed) and only their weight,
+/// colour and geometry change, so hover titles, keyboard focus and dragged positions survive
+/// the updates, and the page does little work per snapshot (at d = 50 rebuilding the whole
+/// drawing ten times a second took a fifth of a core, which a split SDCD run needs).
 #[component]
 pub fn DagView(
-    scene: Scene,
+    scene: Memo<Option<Scene>>,
     overrides: RwSignal<Vec<Option<(f64, f64)>>>,
     color_by_truth: RwSignal<bool>,
     /// Shrink to the panel's width rather than keep labels at a legible size and scroll.
@@ -238,91 +267,77 @@ pub fn DagView(
     /// Factor on the legible size when not fitted; Ctrl + wheel over the graph steps it.
     zoom: RwSignal<f64>,
 ) -> impl IntoView {
-    let n = scene.names.len();
-    let (width, height) = (scene.layout.width.max(120.0), scene.layout.height.max(80.0));
-    let base: Vec<(f64, f64)> = scene.layout.positions.iter().map(|p| (p.x, p.y)).collect();
-    let base = StoredValue::new(base);
+    let names =
+        Memo::new(move |_| scene.with(|s| s.as_ref().map(|s| s.names.clone()).unwrap_or_default()));
+    let frame = Memo::new(move |_| {
+        scene.with(|s| {
+            s.as_ref().map_or((120.0, 80.0), |s| {
+                (s.layout.width.max(120.0), s.layout.height.max(80.0))
+            })
+        })
+    });
+    let base = Memo::new(move |_| {
+        scene.with(|s| {
+            s.as_ref()
+                .map(|s| {
+                    s.layout
+                        .positions
+                        .iter()
+                        .map(|p| (p.x, p.y))
+                        .collect::<Vec<_>>()
+                })
+                .unwrap_or_default()
+        })
+    });
     let position = move |idx: usize| {
         overrides
             .with(|o| o.get(idx).copied().flatten())
-            .unwrap_or_else(|| base.with_value(|b| b[idx]))
+            .unwrap_or_else(|| base.with(|b| b.get(idx).copied().unwrap_or((0.0, 0.0))))
     };
-    let widths: Vec<f64> = scene.names.iter().map(|s| node_width(s)).collect();
-    let widths = StoredValue::new(widths);
-    let has_truth = scene.truth.is_some();
-    let by_truth = move || has_truth && color_by_truth.get();
-    let max_abs = scene.max_abs.max(1e-9);
-    let pair_shown = {
-        let g = scene.graph();
-        move |a: usize, b: usize| g.has_edge(b, a) && g.has_edge(a, b)
-    };
-
-    let endpoints = move |from: usize, to: usize, bend: f64| {
-        let (a, b) = (position(from), position(to));
-        let len = ((b.0 - a.0).powi(2) + (b.1 - a.1).powi(2)).sqrt().max(1e-9);
-        // Two opposite edges between the same nodes are drawn side by side.
-        let (ox, oy) = (-(b.1 - a.1) / len * bend, (b.0 - a.0) / len * bend);
-        let (a, b) = ((a.0 + ox, a.1 + oy), (b.0 + ox, b.1 + oy));
-        let (wa, wb) = widths.with_value(|w| (w[from], w[to]));
-        let start = box_exit(a, b, wa / 2.0, NODE_HEIGHT / 2.0);
-        let end = box_exit(b, a, wb / 2.0 + 3.0, NODE_HEIGHT / 2.0 + 3.0);
-        format!("M{:.1},{:.1} L{:.1},{:.1}", start.0, start.1, end.0, end.1)
-    };
-
-    let names = scene.names.clone();
-    let edge_views = scene
-        .edges
-        .iter()
-        .map(|e| {
-            let (from, to, weight, status, directed) = (e.from, e.to, e.weight, e.status, e.directed);
-            let bend = if directed && pair_shown(from, to) { 6.0 } else { 0.0 };
-            let label = if directed {
-                format!("{}->{}", names[from], names[to])
-            } else {
-                format!("{}--{}", names[from], names[to])
-            };
-            let (from_name, to_name) = (names[from].clone(), names[to].clone());
-            let tooltip = move || {
-                let s = style(status, weight, by_truth());
-                if directed {
-                    format!("{from_name} → {to_name}: weight {weight:+.3} ({})", s.word)
-                } else {
-                    format!("{from_name} — {to_name}: undirected, either direction fits the data equally well ({})", s.word)
-                }
-            };
-            let stroke_width = format!("{:.2}", 1.2 + 3.3 * (weight.abs() / max_abs).min(1.0));
-            view! {
-                <g class="edge" data-edge=label data-status=move || style(status, weight, by_truth()).word>
-                    <title>{tooltip}</title>
-                    <path d=move || endpoints(from, to, bend) fill="none" stroke="transparent" stroke-width="10" />
-                    <path d=move || endpoints(from, to, bend) fill="none"
-                        stroke=move || style(status, weight, by_truth()).color
-                        stroke-dasharray=move || style(status, weight, by_truth()).dash
-                        stroke-width=stroke_width.clone()
-                        marker-end=move || if directed { format!("url(#arrow-{})", style(status, weight, by_truth()).marker) } else { String::new() } />
-                </g>
-            }
+    let has_truth =
+        Memo::new(move |_| scene.with(|s| s.as_ref().is_some_and(|s| s.truth.is_some())));
+    let cpdag =
+        Memo::new(move |_| scene.with(|s| s.as_ref().is_some_and(|s| s.kind == GraphKind::Cpdag)));
+    let by_truth = Memo::new(move |_| has_truth.get() && color_by_truth.get());
+    let max_abs = Memo::new(move |_| {
+        scene
+            .with(|s| s.as_ref().map_or(1.0, |s| s.max_abs))
+            .max(1e-9)
+    });
+    let edge_keys = Memo::new(move |_| {
+        scene.with(|s| {
+            s.as_ref()
+                .map(|s| {
+                    s.edges
+                        .iter()
+                        .map(|e| (e.from, e.to, e.directed))
+                        .collect::<Vec<EdgeKey>>()
+                })
+                .unwrap_or_default()
         })
-        .collect_view();
-    let missing_views = scene
-        .missing
-        .iter()
-        .map(|&(from, to)| {
-            let label = format!("{}->{}", names[from], names[to]);
-            let title = format!("{} → {}: in the true graph, not found", names[from], names[to]);
-            view! {
-                <g class="edge missing" data-truth-edge=label data-status="missing" style:display=move || if by_truth() { "inline" } else { "none" }>
-                    <title>{title}</title>
-                    <path d=move || endpoints(from, to, 0.0) fill="none" stroke=MISSING_COLOR
-                        stroke-dasharray="6 4" stroke-width="1.5" marker-end="url(#arrow-missing)" />
-                </g>
-            }
+    });
+    let edge_data = Memo::new(move |_| {
+        scene.with(|s| {
+            s.as_ref()
+                .map(|s| {
+                    s.edges
+                        .iter()
+                        .map(|e| ((e.from, e.to, e.directed), (e.weight, e.status)))
+                        .collect::<HashMap<EdgeKey, (f64, EdgeStatus)>>()
+                })
+                .unwrap_or_default()
         })
-        .collect_view();
+    });
+    let missing = Memo::new(move |_| {
+        scene.with(|s| s.as_ref().map(|s| s.missing.clone()).unwrap_or_default())
+    });
+    let n_edges = move || edge_keys.with(|k| k.len());
 
     let dragging = RwSignal::new(None::<i32>);
     let move_node = move |idx: usize, xy: (f64, f64)| {
+        let (width, height) = frame.get_untracked();
         let xy = (xy.0.clamp(0.0, width), xy.1.clamp(0.0, height));
+        let n = names.with_untracked(|n| n.len());
         overrides.update(|o| {
             if o.len() < n {
                 o.resize(n, None);
@@ -331,6 +346,7 @@ pub fn DagView(
         });
     };
     let to_svg = move |client_x: f64, client_y: f64| {
+        let (width, height) = frame.get_untracked();
         let rect = document()
             .get_element_by_id("dag-svg")?
             .get_bounding_client_rect();
@@ -342,51 +358,154 @@ pub fn DagView(
             )
         })
     };
-    let node_views = (0..n)
-        .map(|idx| {
-            let name = scene.names[idx].clone();
-            let w = widths.with_value(|w| w[idx]);
-            let aria = format!("{name}: drag, or use the arrow keys, to move it");
-            let data_node = name.clone();
+
+    // Everything below is rebuilt only when the variables change (another data set).
+    let drawing = move || {
+        let names = names.get();
+        let widths: Vec<f64> = names.iter().map(|s| node_width(s)).collect();
+        let widths = StoredValue::new(widths);
+        let endpoints = move |from: usize, to: usize, bend: f64| {
+            let (a, b) = (position(from), position(to));
+            let len = ((b.0 - a.0).powi(2) + (b.1 - a.1).powi(2)).sqrt().max(1e-9);
+            // Two opposite edges between the same nodes are drawn side by side.
+            let (ox, oy) = (-(b.1 - a.1) / len * bend, (b.0 - a.0) / len * bend);
+            let (a, b) = ((a.0 + ox, a.1 + oy), (b.0 + ox, b.1 + oy));
+            let (wa, wb) = widths.with_value(|w| (w[from], w[to]));
+            let start = box_exit(a, b, wa / 2.0, NODE_HEIGHT / 2.0);
+            let end = box_exit(b, a, wb / 2.0 + 3.0, NODE_HEIGHT / 2.0 + 3.0);
+            format!("M{:.1},{:.1} L{:.1},{:.1}", start.0, start.1, end.0, end.1)
+        };
+        let names = StoredValue::new(names);
+        let name = move |i: usize| names.with_value(|n| n[i].clone());
+
+        // Each edge reads the shared memos through memos of its own, so that a snapshot re-runs
+        // one memo per edge and only the attributes whose values changed: with every attribute
+        // subscribed to the shared memos directly, each re-run unsubscribed from lists a
+        // thousand long, and that bookkeeping took most of the page's time.
+        let edge_view = move |(from, to, directed): EdgeKey| {
+            let current = Memo::new(move |_| {
+                edge_data.with(|m| {
+                    m.get(&(from, to, directed))
+                        .copied()
+                        .unwrap_or((0.0, EdgeStatus::Unknown))
+                })
+            });
+            let look = Memo::new(move |_| {
+                let (weight, status) = current.get();
+                let s = style(status, weight, by_truth.get());
+                (s.color, s.dash, s.marker, s.word)
+            });
+            // Two opposite directed edges between the same nodes are drawn side by side.
+            let bend = Memo::new(move |_| {
+                let paired = directed && edge_keys.with(|k| k.contains(&(to, from, true)));
+                if paired {
+                    6.0
+                } else {
+                    0.0
+                }
+            });
+            let path = Memo::new(move |_| endpoints(from, to, bend.get()));
+            let label = if directed {
+                format!("{}->{}", name(from), name(to))
+            } else {
+                format!("{}--{}", name(from), name(to))
+            };
+            let (from_name, to_name) = (name(from), name(to));
+            let tooltip = move || {
+                let (weight, _) = current.get();
+                let word = look.get().3;
+                if directed {
+                    format!("{from_name} → {to_name}: weight {weight:+.3} ({word})")
+                } else {
+                    format!("{from_name} — {to_name}: undirected, either direction fits the data equally well ({word})")
+                }
+            };
+            let stroke_width = Memo::new(move |_| {
+                let (weight, _) = current.get();
+                format!("{:.2}", 1.2 + 3.3 * (weight.abs() / max_abs.get()).min(1.0))
+            });
             view! {
-                <g class="node" tabindex="0" role="button" data-node=data_node
-                    aria-label=aria
-                    transform=move || { let (x, y) = position(idx); format!("translate({x:.1},{y:.1})") }
-                    on:pointerdown=move |ev: web_sys::PointerEvent| {
-                        use wasm_bindgen::JsCast;
-                        if let Some(el) = ev.current_target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()) {
-                            let _ = el.set_pointer_capture(ev.pointer_id());
-                        }
-                        dragging.set(Some(ev.pointer_id()));
-                    }
-                    on:pointermove=move |ev: web_sys::PointerEvent| {
-                        if dragging.get_untracked() == Some(ev.pointer_id()) {
-                            if let Some(xy) = to_svg(ev.client_x() as f64, ev.client_y() as f64) {
-                                move_node(idx, xy);
-                            }
-                        }
-                    }
-                    on:pointerup=move |_| dragging.set(None)
-                    on:keydown=move |ev: web_sys::KeyboardEvent| {
-                        let (dx, dy) = match ev.key().as_str() {
-                            "ArrowLeft" => (-10.0, 0.0),
-                            "ArrowRight" => (10.0, 0.0),
-                            "ArrowUp" => (0.0, -10.0),
-                            "ArrowDown" => (0.0, 10.0),
-                            _ => return,
-                        };
-                        ev.prevent_default();
-                        let (x, y) = position(idx);
-                        move_node(idx, (x + dx, y + dy));
-                    }>
-                    <rect x=-w / 2.0 y=-NODE_HEIGHT / 2.0 width=w height=NODE_HEIGHT rx="14"
-                        fill="#ffffff" stroke="#334155" stroke-width="1.5" />
-                    <text text-anchor="middle" dominant-baseline="central" font-size="13"
-                        font-family="system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif" fill="#0f172a">{name}</text>
+                <g class="edge" data-edge=label data-status=move || look.get().3>
+                    <title>{tooltip}</title>
+                    <path d=path fill="none" stroke="transparent" stroke-width="10" />
+                    <path d=path fill="none"
+                        stroke=move || look.get().0
+                        stroke-dasharray=move || look.get().1
+                        stroke-width=stroke_width
+                        marker-end=move || if directed { format!("url(#arrow-{})", look.get().2) } else { String::new() } />
                 </g>
             }
-        })
-        .collect_view();
+        };
+        let missing_view = move |(from, to): (usize, usize)| {
+            let label = format!("{}->{}", name(from), name(to));
+            let title = format!(
+                "{} → {}: in the true graph, not found",
+                name(from),
+                name(to)
+            );
+            view! {
+                <g class="edge missing" data-truth-edge=label data-status="missing" style:display=move || if by_truth.get() { "inline" } else { "none" }>
+                    <title>{title}</title>
+                    <path d=move || endpoints(from, to, 0.0) fill="none" stroke=MISSING_COLOR
+                        stroke-dasharray="6 4" stroke-width="1.5" marker-end="url(#arrow-missing)" />
+                </g>
+            }
+        };
+        let node_views = (0..names.with_value(|n| n.len()))
+            .map(|idx| {
+                let label = name(idx);
+                let w = widths.with_value(|w| w[idx]);
+                let aria = format!("{label}: drag, or use the arrow keys, to move it");
+                let data_node = label.clone();
+                view! {
+                    <g class="node" tabindex="0" role="button" data-node=data_node
+                        aria-label=aria
+                        transform=move || { let (x, y) = position(idx); format!("translate({x:.1},{y:.1})") }
+                        on:pointerdown=move |ev: web_sys::PointerEvent| {
+                            use wasm_bindgen::JsCast;
+                            if let Some(el) = ev.current_target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()) {
+                                let _ = el.set_pointer_capture(ev.pointer_id());
+                            }
+                            dragging.set(Some(ev.pointer_id()));
+                        }
+                        on:pointermove=move |ev: web_sys::PointerEvent| {
+                            if dragging.get_untracked() == Some(ev.pointer_id()) {
+                                if let Some(xy) = to_svg(ev.client_x() as f64, ev.client_y() as f64) {
+                                    move_node(idx, xy);
+                                }
+                            }
+                        }
+                        on:pointerup=move |_| dragging.set(None)
+                        on:keydown=move |ev: web_sys::KeyboardEvent| {
+                            let (dx, dy) = match ev.key().as_str() {
+                                "ArrowLeft" => (-10.0, 0.0),
+                                "ArrowRight" => (10.0, 0.0),
+                                "ArrowUp" => (0.0, -10.0),
+                                "ArrowDown" => (0.0, 10.0),
+                                _ => return,
+                            };
+                            ev.prevent_default();
+                            let (x, y) = position(idx);
+                            move_node(idx, (x + dx, y + dy));
+                        }>
+                        <rect x=-w / 2.0 y=-NODE_HEIGHT / 2.0 width=w height=NODE_HEIGHT rx="14"
+                            fill="#ffffff" stroke="#334155" stroke-width="1.5" />
+                        <text text-anchor="middle" dominant-baseline="central" font-size="13"
+                            font-family="system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif" fill="#0f172a">{label}</text>
+                    </g>
+                }
+            })
+            .collect_view();
+        view! {
+            <g class="missing-edges">
+                <For each=move || missing.get() key=|e| *e children=missing_view />
+            </g>
+            <g class="edges">
+                <For each=move || edge_keys.get() key=|k| *k children=edge_view />
+            </g>
+            <g class="nodes">{node_views}</g>
+        }
+    };
 
     let markers = MARKERS
         .iter()
@@ -409,26 +528,26 @@ pub fn DagView(
                 }
             }>
             <svg id="dag-svg" data-testid="dag" xmlns="http://www.w3.org/2000/svg" role="img"
-                aria-label=format!("Learned graph: {} nodes, {} edges", n, scene.edges.len())
-                viewBox=format!("0 0 {width:.0} {height:.0}") preserveAspectRatio="xMinYMin meet"
+                aria-label=move || format!("Learned graph: {} nodes, {} edges", names.with(|n| n.len()), n_edges())
+                viewBox=move || { let (width, height) = frame.get(); format!("0 0 {width:.0} {height:.0}") }
+                preserveAspectRatio="xMinYMin meet"
                 width="100%" style=move || {
+                    let (width, height) = frame.get();
                     let min = if fit.get() { 0.0 } else { 0.8 * width * zoom.get() };
                     format!("min-width: {min:.0}px; aspect-ratio: {width:.0} / {height:.0}")
                 }>
                 <defs>{markers}</defs>
                 <rect width="100%" height="100%" fill="#ffffff" />
-                <g class="missing-edges">{missing_views}</g>
-                <g class="edges">{edge_views}</g>
-                <g class="nodes">{node_views}</g>
+                {drawing}
             </svg>
             </div>
-            <Legend has_truth by_truth=Signal::derive(by_truth) cpdag=scene.kind == GraphKind::Cpdag />
+            <Legend has_truth=has_truth.into() by_truth=by_truth.into() cpdag=cpdag.into() />
         </figure>
     }
 }
 
 #[component]
-fn Legend(has_truth: bool, by_truth: Signal<bool>, cpdag: bool) -> impl IntoView {
+fn Legend(has_truth: Signal<bool>, by_truth: Signal<bool>, cpdag: Signal<bool>) -> impl IntoView {
     let item = |color: &'static str, dash: &'static str, text: &'static str| {
         view! {
             <li><svg width="28" height="10" aria-hidden="true"><line x1="0" y1="5" x2="28" y2="5" stroke=color stroke-width="3" stroke-dasharray=dash /></svg>{text}</li>
@@ -450,10 +569,10 @@ fn Legend(has_truth: bool, by_truth: Signal<bool>, cpdag: bool) -> impl IntoView
                         {item("#dc2626", "", "negative weight")}
                     }.into_any()
                 }}
-                {cpdag.then(|| view! { <li>"line without arrow: undirected (either direction fits)"</li> })}
+                {move || cpdag.get().then(|| view! { <li>"line without arrow: undirected (either direction fits)"</li> })}
                 <li class="muted">"width ∝ |weight| · hover an edge for its weight"</li>
             </ul>
-            {(!has_truth).then(|| view! { <p class="muted small">"Arrows point from cause to effect."</p> })}
+            {move || (!has_truth.get()).then(|| view! { <p class="muted small">"Arrows point from cause to effect."</p> })}
         </figcaption>
     }
 }

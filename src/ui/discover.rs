@@ -72,10 +72,28 @@ pub fn DiscoverPanel() -> impl IntoView {
             .collect();
         Some(DiGraph::from_edges(names.len(), &pairs))
     });
-    let scene = Memo::new(move |_| {
+    let scene = Memo::new(move |previous: Option<&Option<Scene>>| {
         let model = model.get()?;
         let threshold = state.threshold.get();
-        Some(Scene::build(&model, threshold, truth.get().as_ref()))
+        let previous = previous.and_then(|p| p.as_ref());
+        Some(Scene::build(
+            &model,
+            threshold,
+            truth.get().as_ref(),
+            previous,
+        ))
+    });
+    let live = Memo::new(move |_| scene.with(|s| s.as_ref().is_some_and(|s| !s.is_final)));
+    let cpdag =
+        Memo::new(move |_| scene.with(|s| s.as_ref().is_some_and(|s| s.kind == GraphKind::Cpdag)));
+    let graph_names =
+        Memo::new(move |_| scene.with(|s| s.as_ref().map(|s| s.names.clone()).unwrap_or_default()));
+    let graph_weights = Memo::new(move |_| {
+        scene.with(|s| {
+            s.as_ref()
+                .map(|s| s.weights.clone())
+                .unwrap_or_else(|| DMatrix::zeros(0, 0))
+        })
     });
     let max_abs = Memo::new(move |_| {
         model.with(|m| {
@@ -195,95 +213,110 @@ pub fn DiscoverPanel() -> impl IntoView {
                             label="Colour edges by comparison with the true graph" />
                     </Show>
                 </div>
-                {move || scene.get().map(|scene| {
-                    let live_note = (!scene.is_final).then_some("Live estimate — edges settle as the run goes on.");
-                    let cpdag_note = (scene.kind == GraphKind::Cpdag).then(|| view! {
-                        <details class="cpdag-note small" data-testid="cpdag-note">
-                            <summary>"This is a CPDAG: lines without arrows could point either way — the data cannot tell. What does that mean?"</summary>
-                            <p>"From observational data alone, several DAGs can imply exactly the same conditional independences; they form a "
-                               <em>"Markov equivalence class"</em>". For example A → B → C, A ← B ← C and A ← B → C all say only “A and C are independent given B”. "
-                               "A CPDAG (completed partially directed acyclic graph) draws the edges every DAG in the class agrees on as arrows, and the others as plain lines. "
-                               "Colliders such as A → B ← C are identifiable, and so are the arrows they force. Interventions or background knowledge can orient the rest. "
-                               <a href="https://en.wikipedia.org/wiki/Causal_graph#Markov_equivalence" target="_blank" rel="noopener">"Read more"</a></p>
-                        </details>
-                    });
-                    view! {
-                        {live_note.map(|n| view! { <p class="muted small">{n}</p> })}
-                        {cpdag_note}
-                        <DagView scene=scene.clone() overrides color_by_truth fit zoom />
-                        <Metrics scene=scene.clone() />
-                        <Exports scene=scene.clone() />
-                        <Heatmap names=scene.names.clone() weights=scene.weights.clone() open=heatmap_open />
-                    }
-                })}
+                <Show when=move || live.get()>
+                    <p class="muted small">"Live estimate — edges settle as the run goes on."</p>
+                </Show>
+                <Show when=move || cpdag.get()>
+                    <details class="cpdag-note small" data-testid="cpdag-note">
+                        <summary>"This is a CPDAG: lines without arrows could point either way — the data cannot tell. What does that mean?"</summary>
+                        <p>"From observational data alone, several DAGs can imply exactly the same conditional independences; they form a "
+                           <em>"Markov equivalence class"</em>". For example A → B → C, A ← B ← C and A ← B → C all say only “A and C are independent given B”. "
+                           "A CPDAG (completed partially directed acyclic graph) draws the edges every DAG in the class agrees on as arrows, and the others as plain lines. "
+                           "Colliders such as A → B ← C are identifiable, and so are the arrows they force. Interventions or background knowledge can orient the rest. "
+                           <a href="https://en.wikipedia.org/wiki/Causal_graph#Markov_equivalence" target="_blank" rel="noopener">"Read more"</a></p>
+                    </details>
+                </Show>
+                <DagView scene overrides color_by_truth fit zoom />
+                <Metrics scene />
+                <Exports scene />
+                <Heatmap names=graph_names.into() weights=graph_weights.into() open=heatmap_open />
             </Show>
         </section>
     }
 }
 
+/// The scores of the drawn graph against the true one, or its edge count when no truth is
+/// known. Recomputed as live snapshots arrive, and shown anew only when a number changes.
 #[component]
-fn Metrics(scene: Scene) -> impl IntoView {
-    let Some(truth) = scene.truth.clone() else {
-        return view! {
-            <p class="muted small" data-testid="metrics">
-                {format!("{} edges. No true graph is known for this data, so there is nothing to score against.", scene.edges.len())}
-            </p>
-        }.into_any();
+fn Metrics(scene: Memo<Option<Scene>>) -> impl IntoView {
+    let scores = Memo::new(move |_| {
+        scene.with(|s| {
+            let s = s.as_ref()?;
+            let Some(truth) = &s.truth else {
+                return Some(Err(s.edges.len()));
+            };
+            let c = compare(truth, &s.graph());
+            let cc = compare_with_true_cpdag(truth, &s.weights);
+            let pct = |x: f64| format!("{:.0}%", 100.0 * x);
+            Some(Ok([
+                c.shd.to_string(),
+                pct(c.precision),
+                pct(c.recall),
+                format!("{:.2}", c.f1),
+                format!(
+                    "{} · {} · {} · {}",
+                    c.correct.len(),
+                    c.reversed.len(),
+                    c.extra.len(),
+                    c.missing.len()
+                ),
+                cc.shd.to_string(),
+                format!("{:.2}", cc.skeleton_f1),
+            ]))
+        })
+    });
+    let value = move |k: usize| {
+        move || {
+            scores.with(|s| match s {
+                Some(Ok(v)) => v[k].clone(),
+                _ => String::new(),
+            })
+        }
     };
-    let c = compare(&truth, &scene.graph());
-    let cc = compare_with_true_cpdag(&truth, &scene.weights);
-    let pct = |x: f64| format!("{:.0}%", 100.0 * x);
-    view! {
-        <dl class="metrics" data-testid="metrics">
-            <div><dt>"SHD"</dt><dd data-testid="shd">{c.shd}</dd></div>
-            <div><dt>"precision"</dt><dd data-testid="precision">{pct(c.precision)}</dd></div>
-            <div><dt>"recall"</dt><dd data-testid="recall">{pct(c.recall)}</dd></div>
-            <div><dt>"F1"</dt><dd data-testid="f1">{format!("{:.2}", c.f1)}</dd></div>
-            <div><dt>"correct · reversed · extra · missing"</dt>
-                <dd>{format!("{} · {} · {} · {}", c.correct.len(), c.reversed.len(), c.extra.len(), c.missing.len())}</dd></div>
-            <div><dt>"SHD between CPDAGs"</dt><dd data-testid="shd-cpdag">{cc.shd}</dd></div>
-            <div><dt>"skeleton F1"</dt><dd data-testid="skeleton-f1">{format!("{:.2}", cc.skeleton_f1)}</dd></div>
-        </dl>
-        <p class="muted small">"SHD (structural Hamming distance) counts the edge changes needed to turn the learned graph into the true one: each missing, extra or reversed edge counts 1 (an undirected edge counts as one correct and one extra arrow). "
-            "SHD between CPDAGs compares what the data can identify: both graphs are first turned into their Markov equivalence classes, and each node pair whose edge differs in any way counts 1. Skeleton F1 ignores directions."</p>
-    }.into_any()
+    move || {
+        match scores.with(|s| s.as_ref().map(|s| s.as_ref().err().copied())) {
+        None => None,
+        Some(Some(edges)) => Some(view! {
+            <p class="muted small" data-testid="metrics">
+                {format!("{edges} edges. No true graph is known for this data, so there is nothing to score against.")}
+            </p>
+        }.into_any()),
+        Some(None) => Some(view! {
+            <dl class="metrics" data-testid="metrics">
+                <div><dt>"SHD"</dt><dd data-testid="shd">{value(0)}</dd></div>
+                <div><dt>"precision"</dt><dd data-testid="precision">{value(1)}</dd></div>
+                <div><dt>"recall"</dt><dd data-testid="recall">{value(2)}</dd></div>
+                <div><dt>"F1"</dt><dd data-testid="f1">{value(3)}</dd></div>
+                <div><dt>"correct · reversed · extra · missing"</dt><dd>{value(4)}</dd></div>
+                <div><dt>"SHD between CPDAGs"</dt><dd data-testid="shd-cpdag">{value(5)}</dd></div>
+                <div><dt>"skeleton F1"</dt><dd data-testid="skeleton-f1">{value(6)}</dd></div>
+            </dl>
+            <p class="muted small">"SHD (structural Hamming distance) counts the edge changes needed to turn the learned graph into the true one: each missing, extra or reversed edge counts 1 (an undirected edge counts as one correct and one extra arrow). "
+                "SHD between CPDAGs compares what the data can identify: both graphs are first turned into their Markov equivalence classes, and each node pair whose edge differs in any way counts 1. Skeleton F1 ignores directions."</p>
+        }.into_any()),
+    }
+    }
 }
 
+/// Export buttons; each reads the graph shown at the moment of the click.
 #[component]
-fn Exports(scene: Scene) -> impl IntoView {
-    let names = scene.names.clone();
-    let weights = scene.weights.clone();
-    let undirected = scene.undirected();
-    let dot = {
-        let (n, w, u) = (names.clone(), weights.clone(), undirected.clone());
+fn Exports(scene: Memo<Option<Scene>>) -> impl IntoView {
+    let export = move |name: &'static str, mime: &'static str, write: fn(&Scene) -> String| {
         move |_| {
-            download::text(
-                "causeway-graph.dot",
-                "text/vnd.graphviz",
-                &crate::graph::export::to_dot(&n, &w, &u),
-            )
+            if let Some(text) = scene.with_untracked(|s| s.as_ref().map(write)) {
+                download::text(name, mime, &text);
+            }
         }
     };
-    let json = {
-        let (n, w, u) = (names.clone(), weights.clone(), undirected.clone());
-        move |_| {
-            download::text(
-                "causeway-graph.json",
-                "application/json",
-                &crate::graph::export::to_json(&n, &w, &u),
-            )
-        }
-    };
-    let csv = {
-        let (n, w) = (names.clone(), weights.clone());
-        move |_| {
-            download::text(
-                "causeway-adjacency.csv",
-                "text/csv",
-                &crate::graph::export::to_adjacency_csv(&n, &w),
-            )
-        }
-    };
+    let dot = export("causeway-graph.dot", "text/vnd.graphviz", |s| {
+        crate::graph::export::to_dot(&s.names, &s.weights, &s.undirected())
+    });
+    let json = export("causeway-graph.json", "application/json", |s| {
+        crate::graph::export::to_json(&s.names, &s.weights, &s.undirected())
+    });
+    let csv = export("causeway-adjacency.csv", "text/csv", |s| {
+        crate::graph::export::to_adjacency_csv(&s.names, &s.weights)
+    });
     view! {
         <div class="exports" role="group" aria-label="Export the graph">
             <span class="muted small">"Export: "</span>

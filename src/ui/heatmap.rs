@@ -17,33 +17,49 @@ fn color(w: f64, max_abs: f64) -> String {
     format!("rgb({},{},{})", mix(248.0, r), mix(250.0, g), mix(252.0, b))
 }
 
-/// `open` is the reader's choice to show or hide the matrix, kept by the caller so that it
-/// survives the re-render of every live snapshot; `None` until they choose, which shows it for
-/// up to 20 variables. The cells (d² of them, with a tooltip each) are built only while it is
-/// shown: at d = 50 they were most of the page's work at the end of a run, hidden or not.
+/// `open` is the reader's choice to show or hide the matrix, kept by the caller; `None` until
+/// they choose, which shows it for up to 20 variables. The cells (d² of them, with a tooltip
+/// each) are built only while it is shown: at d = 50 they were most of the page's work at the
+/// end of a run, hidden or not. They are built once per set of variables; live snapshots only
+/// change their colours and tooltips.
 #[component]
 pub fn Heatmap(
-    names: Vec<String>,
-    weights: DMatrix<f64>,
+    names: Signal<Vec<String>>,
+    weights: Signal<DMatrix<f64>>,
     open: RwSignal<Option<bool>>,
 ) -> impl IntoView {
-    let d = names.len();
-    let is_open = move || open.get().unwrap_or(d <= 20);
-    let cell = if d <= 12 {
-        26.0
-    } else if d <= 30 {
-        16.0
-    } else {
-        10.0
+    let d = move || names.with(|n| n.len());
+    let is_open = move || open.get().unwrap_or(d() <= 20);
+    let max_abs = Memo::new(move |_| {
+        weights.with(|w| {
+            w.iter()
+                .filter(|w| w.is_finite())
+                .fold(0.0_f64, |m, w| m.max(w.abs()))
+                .max(1e-9)
+        })
+    });
+    let weight = move |i: usize, j: usize| {
+        weights.with(|w| {
+            if i < w.nrows() && j < w.ncols() {
+                w[(i, j)]
+            } else {
+                0.0
+            }
+        })
     };
-    let label_space = 8.0 + 7.0 * names.iter().map(|n| n.chars().count()).max().unwrap_or(1) as f64;
-    let size = label_space + cell * d as f64 + 4.0;
-    let max_abs = weights
-        .iter()
-        .filter(|w| w.is_finite())
-        .fold(0.0_f64, |m, w| m.max(w.abs()))
-        .max(1e-9);
     let matrix = move || {
+        let names = names.get();
+        let d = names.len();
+        let cell = if d <= 12 {
+            26.0
+        } else if d <= 30 {
+            16.0
+        } else {
+            10.0
+        };
+        let label_space =
+            8.0 + 7.0 * names.iter().map(|n| n.chars().count()).max().unwrap_or(1) as f64;
+        let size = label_space + cell * d as f64 + 4.0;
         let labels = names
             .iter()
             .enumerate()
@@ -58,11 +74,12 @@ pub fn Heatmap(
         let cells = (0..d)
             .flat_map(|i| (0..d).map(move |j| (i, j)))
             .map(|(i, j)| {
-                let w = weights[(i, j)];
-                let title = format!("{} → {}: {:+.3}", names[i], names[j], w);
+                let pair = format!("{} → {}", names[i], names[j]);
                 view! {
                     <rect x=label_space + cell * j as f64 y=label_space + cell * i as f64 width=cell - 1.0 height=cell - 1.0
-                        fill=color(w, max_abs)><title>{title}</title></rect>
+                        fill=move || color(weight(i, j), max_abs.get())>
+                        <title>{move || format!("{pair}: {:+.3}", weight(i, j))}</title>
+                    </rect>
                 }
             })
             .collect_view();
@@ -84,7 +101,7 @@ pub fn Heatmap(
                 }
             }>
             <summary>"Weight matrix (row = cause, column = effect)"</summary>
-            {move || is_open().then(matrix.clone())}
+            {move || is_open().then(matrix)}
         </details>
     }
 }

@@ -364,3 +364,33 @@ test('a helper worker that crashes during a split SDCD run is reported, and the 
   assert.ok(seen.some((t) => /stage 1 .*· 2 workers/.test(t)), `labels: ${JSON.stringify(seen)}`);
   await app.close();
 });
+
+test('live snapshots update the drawing in place: a focused, moved node keeps its focus and place', async () => {
+  const app = await site.open();
+  await app.generate({ 'synthetic-d': '20' });
+  await app.page.selectOption('[data-testid=algorithm]', 'sdcd');
+  await app.run();
+  await app.waitForProgress(/stage 1 /);
+  await app.page.waitForSelector('[data-testid=dag] [data-edge]', { timeout: 60_000 });
+  // A keyboard user moves a node while the graph is being learned.
+  const node = app.page.locator('[data-testid=dag] [data-node]').nth(3);
+  await node.focus();
+  await app.page.keyboard.press('ArrowRight');
+  const moved = await node.getAttribute('transform');
+  await app.page.evaluate(() => { window.__node = document.activeElement; });
+  const curvePoints = () => app.page.evaluate(() => Number(document.querySelector('[data-testid=training-curve]')?.dataset.points ?? 0));
+  const before = await curvePoints();
+  // Several snapshots later (each adds a point to the training curves)...
+  await app.page.waitForFunction((p) => Number(document.querySelector('[data-testid=training-curve]')?.dataset.points ?? 0) >= p + 3, before, { timeout: 60_000 });
+  assert.equal(await app.state(), 'running');
+  // ...the node is the same element, still focused, where it was moved to.
+  assert.ok(await app.page.evaluate(() => window.__node.isConnected && document.activeElement === window.__node));
+  assert.equal(await node.getAttribute('transform'), moved);
+  // The arrow keys still move it.
+  await app.page.keyboard.press('ArrowDown');
+  assert.notEqual(await node.getAttribute('transform'), moved);
+  await app.page.click('[data-testid=cancel]');
+  await app.waitForState('idle', 5000);
+  assert.deepEqual(app.errors, []);
+  await app.close();
+});
