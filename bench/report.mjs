@@ -112,7 +112,13 @@ L.push(`- Contenders: ${machine.parts}; learners: ${machine.learners}`);
 for (const l of LEARNERS) if (machine[`datasets_${l.id}`]) L.push(`- ${l.name}: ${machine[`datasets_${l.id}`]}`);
 L.push(`- Settings: ${machine.settings}`);
 if (machine.seeds) L.push(`- SDCD's seeds: ${machine.seeds.split(' ').join(', ')} in every contender (see "What is timed")`);
-L.push(`- Load average (1, 5, 15 min) at start: ${machine.load_start ?? '–'} · native part: ${machine.load_native ?? '–'} · browser part: ${machine.load_browser ?? '–'} · reference part: ${machine.load_reference ?? '–'} · end: ${machine.load_end ?? '–'}`);
+if (machine.order === 'parts') {
+  L.push('- Order: each contender\'s whole part, one after another (`BENCH_ORDER=parts`)');
+  L.push(`- Load average (1, 5, 15 min) at start: ${machine.load_start ?? '–'} · native part: ${machine.load_native ?? '–'} · browser part: ${machine.load_browser ?? '–'} · reference part: ${machine.load_reference ?? '–'} · end: ${machine.load_end ?? '–'}`);
+} else {
+  L.push(`- Order: interleaved: each dataset (and seed) is run by every contender in turn (${machine.parts.trim()}), so that each ratio compares runs minutes apart on this shared machine, whose speed drifts over the hours`);
+  L.push(`- Load average (1, 5, 15 min) at start: ${machine.load_start ?? '–'} · first run: ${machine.load_contenders ?? '–'} · end: ${machine.load_end ?? '–'}`);
+}
 L.push('');
 L.push('Datasets (written by `examples/bench_data.rs` with `causeway::data::synthetic::generate`, seed 1, n = 1000,');
 L.push('expected degree k = 2, weights ±U(0.5, 2), N(0, 1) noise, not standardized):');
@@ -248,7 +254,7 @@ L.push('Knobs (environment variables): `BENCH_LEARNERS` (default all six), `BENC
 L.push('`BENCH_DATASETS_<LEARNER>` (e.g. `BENCH_DATASETS_SDCD="er10 nl20"`), `BENCH_PARTS` (default');
 L.push('`reference native browser`), `BENCH_REPEATS` (native and browser, default 3), `BENCH_REF_REPEATS` (default 1),');
 L.push('`BENCH_REF_TIMEOUT` (seconds per reference run, default 600), `BENCH_BROWSER_TIMEOUT` (default 1800),');
-L.push('`BENCH_SEEDS` (SDCD\'s seeds, default `0 1 2`), `BENCH_SHORT_RUNS` / `BENCH_SHORT_RUNS_REF` (default 7 / 3), `BENCH_REF_THREADS` (default 1), `BENCH_WORKERS` (default min(nproc, 2)), `BENCH_REF_THREADS_SDCD` (default `BENCH_WORKERS`), `BENCH_NOTEARS_POLY=1` (also time gCastle\'s NOTEARS port as shipped), `BENCH_SETTLE_LOAD` / `BENCH_SETTLE_MAX` (before each part, wait up to 180 s for the 1-minute load average to fall below 1.5). Raw');
+L.push('`BENCH_SEEDS` (SDCD\'s seeds, default `0 1 2`), `BENCH_SHORT_RUNS` / `BENCH_SHORT_RUNS_REF` (default 7 / 3), `BENCH_REF_THREADS` (default 1), `BENCH_WORKERS` (default min(nproc, 2)), `BENCH_REF_THREADS_SDCD` (default `BENCH_WORKERS`), `BENCH_NOTEARS_POLY=1` (also time gCastle\'s NOTEARS port as shipped), `BENCH_ORDER` (`interleaved`, the default, or `parts`: each contender\'s whole part in turn), `BENCH_SETTLE_LOAD` / `BENCH_SETTLE_MAX` (before the runs, and before each part with `BENCH_ORDER=parts`, wait up to 180 s for the 1-minute load average to fall below 1.5). Raw');
 L.push('results: `target/bench/raw/*.jsonl`; scored: `target/bench/results.jsonl`.');
 L.push('');
 

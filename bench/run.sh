@@ -21,8 +21,11 @@
 #                       most 2, so the default is min(nproc, 2); native SDCD runs on as many threads
 #   BENCH_REF_THREADS_SDCD  torch threads of the SDCD reference (default BENCH_WORKERS, as the page's SDCD)
 #   BENCH_NOTEARS_POLY  1 to also time gCastle's NOTEARS port as shipped (polynomial h)
-#   BENCH_SETTLE_LOAD, BENCH_SETTLE_MAX  before each part, wait up to MAX seconds (default 180) for
-#                       the 1-minute load average to fall below LOAD (default 1.5)
+#   BENCH_ORDER         "interleaved" (default): each dataset (and seed) run by every contender in turn,
+#                       in BENCH_PARTS order; "parts": each contender's whole part, one after another
+#   BENCH_SETTLE_LOAD, BENCH_SETTLE_MAX  before the runs (before each part with BENCH_ORDER=parts), wait
+#                       up to MAX seconds (default 180) for the 1-minute load average to fall below LOAD
+#                       (default 1.5)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PWD/node_modules/.bin:$PATH"
@@ -47,6 +50,7 @@ REF_THREADS=${BENCH_REF_THREADS:-1}
 WORKERS=${BENCH_WORKERS:-$(( $(nproc) < 2 ? $(nproc) : 2 ))}
 REF_THREADS_SDCD=${BENCH_REF_THREADS_SDCD:-$WORKERS}
 E2E_DIST=${E2E_DIST:-target/e2e-dist}
+ORDER=${BENCH_ORDER:-interleaved}
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 die() { printf 'bench: error: %s\n' "$*" >&2; exit 1; }
@@ -65,6 +69,7 @@ worker_args() { if [ "$1" = sdcd ]; then echo "--workers $WORKERS"; fi; }
 for tool in cargo node python3; do
   command -v "$tool" >/dev/null || die "$tool is not on PATH"
 done
+[[ $ORDER == interleaved || $ORDER == parts ]] || die "BENCH_ORDER must be 'interleaved' or 'parts', not '$ORDER'"
 for l in "${LEARNERS[@]}"; do
   [[ " $ALL_LEARNERS " == *" $l "* ]] || die "unknown learner '$l' in BENCH_LEARNERS (known: $ALL_LEARNERS)"
 done
@@ -102,6 +107,7 @@ machine_field learners "${LEARNERS[*]}"
 machine_field parts "${PARTS# }"
 for l in "${LEARNERS[@]}"; do machine_field "datasets_$l" "$(datasets_for "$l")"; done
 machine_field seeds "${SEEDS[*]}"
+machine_field order "$ORDER"
 machine_field settings "native and browser: median of $REPEATS run(s) (of 15 natively and 7 in the page for jobs whose median is under 20 ms); reference: median of $REF_REPEATS run(s) (of 3 for fits under 1 s), timeout $REF_TIMEOUT s per run, $REF_THREADS BLAS/OpenMP/torch thread(s) ($REF_THREADS_SDCD for SDCD); SDCD's first stage on $WORKERS worker(s) in the page and as many threads natively; browser timeout $BROWSER_TIMEOUT s per run"
 
 # One venv per set of compatible pins: sdcd needs torch 2.3.1 and numpy<2.
@@ -135,72 +141,96 @@ say "generating the datasets into $DATA"
 cargo run -q --release --example bench_data -- "$DATA"
 load_mark start
 
-if [[ $PARTS == *" native "* ]]; then
-  settle
-  load_mark native
-  for l in "${LEARNERS[@]}"; do
-    read -r -a names <<< "$(datasets_for "$l")"
-    : > "$RAW/native-$l.jsonl"
-    for seed in $(seeds_for "$l"); do
-      say "native $l ($REPEATS run(s) each$([ "$seed" = - ] || echo ", seed $seed")): ${names[*]}"
-      # shellcheck disable=SC2046
-      cargo run -q --release --example bench_learners -- "$DATA" --learner "$l" --repeats "$REPEATS" $(seed_args "$seed") $(worker_args "$l") "${names[@]}" \
-        >> "$RAW/native-$l.jsonl" || say "warning: native $l failed; its results are incomplete"
-    done
-  done
-fi
+# One contender on one learner's datasets (and one seed of SDCD's), appending to its raw file.
+run_native() { # LEARNER SEED DATASET...
+  local l=$1 seed=$2; shift 2
+  say "native $l ($REPEATS run(s) each$([ "$seed" = - ] || echo ", seed $seed")): $*"
+  # shellcheck disable=SC2046
+  cargo run -q --release --example bench_learners -- "$DATA" --learner "$l" --repeats "$REPEATS" $(seed_args "$seed") $(worker_args "$l") "$@" \
+    >> "$RAW/native-$l.jsonl" || say "warning: native $l failed; its results are incomplete"
+}
+run_browser() { # LEARNER SEED DATASET...
+  local l=$1 seed=$2; shift 2
+  say "$l in Chromium ($REPEATS run(s) each$([ "$seed" = - ] || echo ", seed $seed"), release build in $E2E_DIST): $*"
+  # shellcheck disable=SC2046
+  E2E_DIST=$E2E_DIST E2E_PUBLIC_URL=${E2E_PUBLIC_URL:-/causeway/} BENCH_PAGE_QUERY="?workers=$WORKERS" \
+    node bench/browser.mjs "$DATA" --learners "$l" --repeats "$REPEATS" --timeout "$BROWSER_TIMEOUT" $(seed_args "$seed") "$@" \
+    >> "$RAW/browser-$l.jsonl" || say "warning: browser $l reported a failure; see above"
+}
+# These may be set on this machine and slow numpy down; the thread count is fixed.
+REF_ENV=(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS="$REF_THREADS"
+  OMP_NUM_THREADS="$REF_THREADS" MKL_NUM_THREADS="$REF_THREADS" BENCH_REF_THREADS="$REF_THREADS")
+REF_ENV_SDCD=(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS="$REF_THREADS_SDCD"
+  OMP_NUM_THREADS="$REF_THREADS_SDCD" MKL_NUM_THREADS="$REF_THREADS_SDCD" BENCH_REF_THREADS="$REF_THREADS_SDCD")
+run_reference() { # LEARNER SEED DATASET...
+  local l=$1 seed=$2; shift 2
+  local raw="$RAW/reference-$l.jsonl"
+  case $l in
+    notears)
+      say "reference $l (timeout $REF_TIMEOUT s per run): $*"
+      "${REF_ENV[@]}" "$VENV/bin/python" bench/reference.py "$DATA" --variant expm \
+        --timeout "$REF_TIMEOUT" --repeats "$REF_REPEATS" "$@" >> "$raw" || say "warning: reference $l failed"
+      if [ "${BENCH_NOTEARS_POLY:-0}" = 1 ]; then
+        "${REF_ENV[@]}" "$VENV/bin/python" bench/reference.py "$DATA" --variant poly \
+          --timeout "$REF_TIMEOUT" --repeats "$REF_REPEATS" "$@" >> "$RAW/gcastle-$l.jsonl" || say "warning: gCastle as shipped failed"
+      fi ;;
+    sdcd)
+      say "reference sdcd, seed $seed ($REF_THREADS_SDCD torch thread(s), timeout $REF_TIMEOUT s per run): $*"
+      "${REF_ENV_SDCD[@]}" "$VENV_TORCH/bin/python" bench/reference_learners.py "$DATA" --learner "$l" --seed "$seed" \
+        --timeout "$REF_TIMEOUT" --repeats "$REF_REPEATS" "$@" >> "$raw" || say "warning: reference $l failed" ;;
+    dagma)
+      say "reference $l (timeout $REF_TIMEOUT s per run): $*"
+      "${REF_ENV[@]}" "$VENV_TORCH/bin/python" bench/reference_learners.py "$DATA" --learner "$l" \
+        --timeout "$REF_TIMEOUT" --repeats "$REF_REPEATS" "$@" >> "$raw" || say "warning: reference $l failed" ;;
+    *)
+      say "reference $l (timeout $REF_TIMEOUT s per run): $*"
+      "${REF_ENV[@]}" "$VENV/bin/python" bench/reference_learners.py "$DATA" --learner "$l" \
+        --timeout "$REF_TIMEOUT" --repeats "$REF_REPEATS" "$@" >> "$raw" || say "warning: reference $l failed" ;;
+  esac
+}
+run_part() { # PART LEARNER SEED DATASET...
+  case $1 in
+    native) shift; run_native "$@" ;;
+    browser) shift; run_browser "$@" ;;
+    reference) shift; run_reference "$@" ;;
+  esac
+}
 
-if [[ $PARTS == *" browser "* ]]; then
-  settle
-  load_mark browser
-  for l in "${LEARNERS[@]}"; do
-    read -r -a names <<< "$(datasets_for "$l")"
-    : > "$RAW/browser-$l.jsonl"
-    for seed in $(seeds_for "$l"); do
-      say "$l in Chromium ($REPEATS run(s) each$([ "$seed" = - ] || echo ", seed $seed"), release build in $E2E_DIST): ${names[*]}"
-      # shellcheck disable=SC2046
-      E2E_DIST=$E2E_DIST E2E_PUBLIC_URL=${E2E_PUBLIC_URL:-/causeway/} BENCH_PAGE_QUERY="?workers=$WORKERS" \
-        node bench/browser.mjs "$DATA" --learners "$l" --repeats "$REPEATS" --timeout "$BROWSER_TIMEOUT" $(seed_args "$seed") "${names[@]}" \
-        >> "$RAW/browser-$l.jsonl" || say "warning: browser $l reported a failure; see above"
-    done
-  done
-fi
-
+for part in $PARTS; do
+  for l in "${LEARNERS[@]}"; do : > "$RAW/$part-$l.jsonl"; done
+done
 if [[ $PARTS == *" reference "* ]]; then
-  settle
-  load_mark reference
-  # These may be set on this machine and slow numpy down; the thread count is fixed.
-  REF_ENV=(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS="$REF_THREADS"
-    OMP_NUM_THREADS="$REF_THREADS" MKL_NUM_THREADS="$REF_THREADS" BENCH_REF_THREADS="$REF_THREADS")
-  REF_ENV_SDCD=(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS="$REF_THREADS_SDCD"
-    OMP_NUM_THREADS="$REF_THREADS_SDCD" MKL_NUM_THREADS="$REF_THREADS_SDCD" BENCH_REF_THREADS="$REF_THREADS_SDCD")
   [ -x "$VENV/bin/python" ] && "${REF_ENV[@]}" "$VENV/bin/python" bench/reference_learners.py --env > "$OUT/reference-env.json"
   [ -x "$VENV_TORCH/bin/python" ] && "${REF_ENV[@]}" "$VENV_TORCH/bin/python" bench/reference_learners.py --env > "$OUT/reference-env-torch.json"
+fi
+if [ "$ORDER" = interleaved ]; then
+  # Each dataset (and seed) by every contender in turn, so that the ratios compare runs minutes
+  # apart: on this shared machine the references' speed moved by 2× between the morning and the
+  # evening of 2026-12-03, far more than within one dataset's runs.
+  settle
+  load_mark contenders
   for l in "${LEARNERS[@]}"; do
     read -r -a names <<< "$(datasets_for "$l")"
-    say "reference $l (timeout $REF_TIMEOUT s per run): ${names[*]}"
-    case $l in
-      notears)
-        "${REF_ENV[@]}" "$VENV/bin/python" bench/reference.py "$DATA" --variant expm \
-          --timeout "$REF_TIMEOUT" --repeats "$REF_REPEATS" "${names[@]}" > "$RAW/reference-$l.jsonl" || say "warning: reference $l failed"
-        if [ "${BENCH_NOTEARS_POLY:-0}" = 1 ]; then
-          "${REF_ENV[@]}" "$VENV/bin/python" bench/reference.py "$DATA" --variant poly \
-            --timeout "$REF_TIMEOUT" --repeats "$REF_REPEATS" "${names[@]}" > "$RAW/gcastle-$l.jsonl" || say "warning: gCastle as shipped failed"
-        fi ;;
-      sdcd)
-        : > "$RAW/reference-$l.jsonl"
-        for seed in "${SEEDS[@]}"; do
-          say "reference sdcd, seed $seed ($REF_THREADS_SDCD torch thread(s))"
-          "${REF_ENV_SDCD[@]}" "$VENV_TORCH/bin/python" bench/reference_learners.py "$DATA" --learner "$l" --seed "$seed" \
-            --timeout "$REF_TIMEOUT" --repeats "$REF_REPEATS" "${names[@]}" >> "$RAW/reference-$l.jsonl" || say "warning: reference $l failed"
-        done ;;
-      dagma)
-        "${REF_ENV[@]}" "$VENV_TORCH/bin/python" bench/reference_learners.py "$DATA" --learner "$l" \
-          --timeout "$REF_TIMEOUT" --repeats "$REF_REPEATS" "${names[@]}" > "$RAW/reference-$l.jsonl" || say "warning: reference $l failed" ;;
-      *)
-        "${REF_ENV[@]}" "$VENV/bin/python" bench/reference_learners.py "$DATA" --learner "$l" \
-          --timeout "$REF_TIMEOUT" --repeats "$REF_REPEATS" "${names[@]}" > "$RAW/reference-$l.jsonl" || say "warning: reference $l failed" ;;
-    esac
+    for ds in "${names[@]}"; do
+      for seed in $(seeds_for "$l"); do
+        for part in $PARTS; do
+          run_part "$part" "$l" "$seed" "$ds"
+          # Let the browser's processes exit before the next contender starts.
+          sleep 2
+        done
+      done
+    done
+  done
+else
+  for part in $PARTS; do
+    settle
+    load_mark "$part"
+    for l in "${LEARNERS[@]}"; do
+      read -r -a names <<< "$(datasets_for "$l")"
+      for seed in $(seeds_for "$l"); do
+        run_part "$part" "$l" "$seed" "${names[@]}"
+      done
+    done
   done
 fi
 
