@@ -273,8 +273,11 @@ fn Metrics(scene: Memo<Option<Scene>>) -> impl IntoView {
             })
         }
     };
+    // Which of the two forms is shown (or none): rebuilt only when that changes, while the
+    // numbers above update in place.
+    let form = Memo::new(move |_| scores.with(|s| s.as_ref().map(|s| s.as_ref().err().copied())));
     move || {
-        match scores.with(|s| s.as_ref().map(|s| s.as_ref().err().copied())) {
+        match form.get() {
         None => None,
         Some(Some(edges)) => Some(view! {
             <p class="muted small" data-testid="metrics">
