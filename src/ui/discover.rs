@@ -413,48 +413,58 @@ fn curve_label(id: &str) -> (&'static str, &'static str) {
 }
 
 /// Small line charts of the learner's curve quantities (one per snapshot), so a learner sees
-/// the optimisation itself: SDCD's loss, γ and ρ(A); NOTEARS' h and ρ.
+/// the optimisation itself: SDCD's loss, γ and ρ(A); NOTEARS' h and ρ. The charts are built
+/// once per run and only their path and caption change as points arrive; a long curve is
+/// thinned to what its pixels show (`plot::curve_path`).
 #[component]
 fn TrainingCurves() -> impl IntoView {
     let state = expect_context::<AppState>();
     let (w, h) = (220.0, 70.0);
-    move || {
-        let points = state.curve.get();
-        let ids: Vec<String> = points
-            .first()
-            .map(|p| p.iter().map(|(id, _)| id.clone()).collect())
-            .unwrap_or_default();
-        if points.len() < 2 || ids.is_empty() {
-            return None;
+    let ids = Memo::new(move |_| {
+        state.curve.with(|c| {
+            if c.len() < 2 {
+                Vec::new()
+            } else {
+                c.ids.clone()
+            }
+        })
+    });
+    let chart = move |id: String| {
+        let (label, about) = curve_label(&id);
+        let drawn = Memo::new({
+            let id = id.clone();
+            move |_| {
+                state.curve.with(|c| {
+                    let values = c.column(&id).unwrap_or(&[]);
+                    let last = values.iter().rev().find(|v| v.is_finite()).copied();
+                    let (path, log, lo, hi) =
+                        crate::viz::plot::curve_path(values, w, h).unwrap_or_default();
+                    (path, log, lo, hi, last, values.len())
+                })
+            }
+        });
+        view! {
+            <figure class="curve" data-testid="training-curve" data-metric=id.clone()
+                data-points=move || drawn.with(|d| d.5.to_string()) title=about>
+                <figcaption class="small">
+                    {move || drawn.with(|d| format!("{label}{}: {}", if d.1 { " (log scale)" } else { "" },
+                        d.4.map_or("–".into(), crate::viz::plot::readable)))}
+                </figcaption>
+                <svg viewBox=format!("-2 -2 {} {}", w + 4.0, h + 4.0) width=w height=h
+                    role="img" aria-label=move || drawn.with(|d| format!("{label} over the run, from {} to {}",
+                        crate::viz::plot::readable(d.2), crate::viz::plot::readable(d.3)))>
+                    <rect x="0" y="0" width=w height=h class="curve-frame"></rect>
+                    <path d=move || drawn.with(|d| d.0.clone()) class="curve-line"></path>
+                </svg>
+            </figure>
         }
-        let charts = ids
-            .into_iter()
-            .map(|id| {
-                let values: Vec<f64> = points
-                    .iter()
-                    .map(|p| p.iter().find(|(k, _)| *k == id).map_or(f64::NAN, |(_, v)| *v))
-                    .collect();
-                let (label, about) = curve_label(&id);
-                let last = values.iter().rev().find(|v| v.is_finite()).copied();
-                let drawn = crate::viz::plot::curve_path(&values, w, h);
-                let (path, log, lo, hi) = drawn.unwrap_or_default();
-                view! {
-                    <figure class="curve" data-testid="training-curve" data-metric=id.clone()
-                        data-points=values.len().to_string() title=about>
-                        <figcaption class="small">
-                            {format!("{label}{}: {}", if log { " (log scale)" } else { "" },
-                                last.map_or("–".into(), |v| format!("{v:.3e}")))}
-                        </figcaption>
-                        <svg viewBox=format!("-2 -2 {} {}", w + 4.0, h + 4.0) width=w height=h
-                            role="img" aria-label=format!("{label} over the run, from {lo:.3e} to {hi:.3e}")>
-                            <rect x="0" y="0" width=w height=h class="curve-frame"></rect>
-                            <path d=path class="curve-line"></path>
-                        </svg>
-                    </figure>
-                }
-            })
-            .collect_view();
-        Some(view! { <div class="curves" data-testid="training-curves">{charts}</div> })
+    };
+    view! {
+        <Show when=move || ids.with(|i| !i.is_empty())>
+            <div class="curves" data-testid="training-curves">
+                <For each=move || ids.get() key=|id| id.clone() children=chart />
+            </div>
+        </Show>
     }
 }
 

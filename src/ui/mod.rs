@@ -75,7 +75,7 @@ pub struct AppState {
     pub progress: RwSignal<Option<Progress>>,
     pub live: RwSignal<Option<Snapshot>>,
     /// The run's training curves so far: each snapshot's curve quantities, in order.
-    pub curve: RwSignal<Vec<Vec<(String, f64)>>>,
+    pub curve: RwSignal<crate::viz::plot::CurveColumns>,
     pub result: RwSignal<Option<LearnedGraph>>,
     pub inspect_job: RwSignal<Option<u32>>,
     pub run_job: RwSignal<Option<u32>>,
@@ -143,7 +143,7 @@ impl AppState {
             notice: RwSignal::new(None),
             progress: RwSignal::new(None),
             live: RwSignal::new(None),
-            curve: RwSignal::new(Vec::new()),
+            curve: RwSignal::new(Default::default()),
             result: RwSignal::new(None),
             inspect_job: RwSignal::new(None),
             run_job: RwSignal::new(None),
@@ -339,7 +339,7 @@ impl AppState {
         let Some(client) = self.client() else { return };
         self.result.set(None);
         self.live.set(None);
-        self.curve.set(Vec::new());
+        self.curve.set(Default::default());
         self.run_error.set(None);
         self.notice.set(None);
         self.progress.set(Some(Progress {

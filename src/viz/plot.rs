@@ -1,5 +1,6 @@
-//! Plot math for the posterior views: axis scales with round ticks, histograms, Gaussian kernel
-//! density estimates and the rank histograms of rank plots (Vehtari et al. 2021, §4).
+//! Plot math for the posterior views and the training curves: axis scales with round ticks,
+//! histograms, Gaussian kernel density estimates, the rank histograms of rank plots (Vehtari
+//! et al. 2021, §4), and training curves stored by column and thinned for drawing.
 
 /// A linear map from a data interval onto a pixel interval.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -80,6 +81,71 @@ pub fn tick_label(v: f64) -> String {
     } else {
         let s = format!("{v:.4}");
         s.trim_end_matches('0').trim_end_matches('.').to_string()
+    }
+}
+
+/// A value for a reader in four significant digits: 10.14, 0.1322, 2401; scientific notation
+/// only outside 10⁻³…10⁶ (1.322e-5).
+pub fn readable(v: f64) -> String {
+    let a = v.abs();
+    if !v.is_finite() {
+        return format!("{v}");
+    }
+    if a == 0.0 {
+        return "0".into();
+    }
+    if !(1e-3..1e6).contains(&a) {
+        return format!("{v:.3e}");
+    }
+    let decimals = (3 - a.log10().floor() as i32).max(0) as usize;
+    let s = format!("{v:.decimals$}");
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
+    }
+}
+
+/// A run's training curves, stored by curve: the ids of the first point, in its order, and
+/// one column of values per id (NaN where a point lacks the id).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CurveColumns {
+    pub ids: Vec<String>,
+    pub values: Vec<Vec<f64>>,
+}
+
+impl CurveColumns {
+    /// Points recorded so far.
+    pub fn len(&self) -> usize {
+        self.values.first().map_or(0, Vec::len)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Appends points as the worker sends them: each a list of (id, value).
+    pub fn extend(&mut self, points: impl IntoIterator<Item = Vec<(String, f64)>>) {
+        for point in points {
+            if self.ids.is_empty() {
+                self.ids = point.iter().map(|(id, _)| id.clone()).collect();
+                self.values = vec![Vec::new(); self.ids.len()];
+            }
+            for (id, column) in self.ids.iter().zip(&mut self.values) {
+                column.push(
+                    point
+                        .iter()
+                        .find(|(k, _)| k == id)
+                        .map_or(f64::NAN, |(_, v)| *v),
+                );
+            }
+        }
+    }
+
+    /// The values of curve `id`, if there is one.
+    pub fn column(&self, id: &str) -> Option<&[f64]> {
+        let k = self.ids.iter().position(|i| i == id)?;
+        Some(&self.values[k])
     }
 }
 
@@ -193,18 +259,76 @@ pub fn rank_histograms(chains: &[Vec<f64>], n_bins: usize) -> Vec<Vec<usize>> {
 /// every value is positive and they span more than three decades (h and ρ in NOTEARS do).
 /// Non-finite values are skipped. Returns the path's `d`, whether y is logarithmic, and the
 /// y range (min, max) in the data's units; `None` without a finite value.
+///
+/// A long curve is thinned per pixel column to its first, lowest, highest and last points
+/// (M4, Jugel et al. 2014, "M4: a visualization-oriented time series data aggregation"), which
+/// draws the same pixels: an SDCD run at d = 50 has 3 000 epochs to a 220-pixel chart, and the
+/// page redraws the curves at every snapshot.
 pub fn curve_path(values: &[f64], width: f64, height: f64) -> Option<(String, bool, f64, f64)> {
     let (lo, hi) = extent(values.iter().copied())?;
     let log = lo > 0.0 && hi / lo > 1e3;
     let t = |v: f64| if log { v.log10() } else { v };
     let x = Scale::new((0.0, (values.len().max(2) - 1) as f64), (0.0, width));
     let y = Scale::new((t(lo), t(hi)), (height, 0.0));
-    let mut d = String::new();
-    for (i, &v) in values.iter().enumerate().filter(|(_, v)| v.is_finite()) {
+    let finite = values.iter().filter(|v| v.is_finite()).count();
+    let columns = width.max(1.0).ceil() as usize + 1;
+    let kept = if finite > 4 * columns {
+        m4(values, columns, |i| x.map(i as f64))
+    } else {
+        (0..values.len())
+            .filter(|&i| values[i].is_finite())
+            .collect()
+    };
+    let mut d = String::with_capacity(12 * kept.len());
+    for i in kept {
         let cmd = if d.is_empty() { "M" } else { "L" };
-        d.push_str(&format!("{cmd}{:.1},{:.1}", x.map(i as f64), y.map(t(v))));
+        d.push_str(&format!(
+            "{cmd}{:.1},{:.1}",
+            x.map(i as f64),
+            y.map(t(values[i]))
+        ));
     }
     Some((d, log, lo, hi))
+}
+
+/// The indices M4 keeps of the finite `values`: in each pixel column (`px(i)` floored, of
+/// `columns`) the first, the lowest, the highest and the last, in order.
+fn m4(values: &[f64], columns: usize, px: impl Fn(usize) -> f64) -> Vec<usize> {
+    let mut kept = Vec::with_capacity(4 * columns);
+    let mut column: Option<(usize, [usize; 4])> = None;
+    let flush = |kept: &mut Vec<usize>, group: [usize; 4]| {
+        let mut g = group;
+        g.sort_unstable();
+        for i in g {
+            if kept.last() != Some(&i) {
+                kept.push(i);
+            }
+        }
+    };
+    for (i, &v) in values.iter().enumerate().filter(|(_, v)| v.is_finite()) {
+        let c = (px(i).max(0.0) as usize).min(columns - 1);
+        match &mut column {
+            Some((at, [_, low, high, last])) if *at == c => {
+                if v < values[*low] {
+                    *low = i;
+                }
+                if v > values[*high] {
+                    *high = i;
+                }
+                *last = i;
+            }
+            _ => {
+                if let Some((_, group)) = column.take() {
+                    flush(&mut kept, group);
+                }
+                column = Some((c, [i; 4]));
+            }
+        }
+    }
+    if let Some((_, group)) = column {
+        flush(&mut kept, group);
+    }
+    kept
 }
 
 /// A duration in the unit that reads best: ns, µs, ms or s with three significant digits.
@@ -310,5 +434,70 @@ mod tests {
         let (d, ..) = curve_path(&[5.0], 10.0, 10.0).unwrap();
         assert_eq!(d, "M0.0,5.0");
         assert!(curve_path(&[f64::NAN], 10.0, 10.0).is_none());
+    }
+
+    #[test]
+    fn readable_numbers_have_four_significant_digits() {
+        assert_eq!(readable(10.1432), "10.14");
+        assert_eq!(readable(2.401), "2.401");
+        assert_eq!(readable(0.13221), "0.1322");
+        assert_eq!(readable(-2401.4), "-2401");
+        assert_eq!(readable(2.0), "2");
+        assert_eq!(readable(0.0), "0");
+        assert_eq!(readable(1.3221e-5), "1.322e-5");
+        assert_eq!(readable(3.5e7), "3.500e7");
+    }
+
+    #[test]
+    fn curve_columns_follow_the_first_points_ids() {
+        let mut c = CurveColumns::default();
+        assert!(c.is_empty());
+        c.extend(vec![vec![("loss".into(), 3.0), ("gamma".into(), 0.0)]]);
+        c.extend(vec![
+            vec![("gamma".into(), 0.5)],
+            vec![("loss".into(), 2.0), ("gamma".into(), 1.0)],
+        ]);
+        assert_eq!(c.len(), 3);
+        assert_eq!(c.column("gamma"), Some(&[0.0, 0.5, 1.0][..]));
+        let loss = c.column("loss").unwrap();
+        assert!(loss[0] == 3.0 && loss[1].is_nan() && loss[2] == 2.0);
+        assert_eq!(c.column("rho"), None);
+    }
+
+    #[test]
+    fn long_curves_keep_each_pixel_columns_first_lowest_highest_and_last_point() {
+        // 10 000 noisy points on a 100-pixel chart: at most four per column are drawn, and
+        // they include the overall extremes and both ends.
+        let values: Vec<f64> = (0..10_000)
+            .map(|i| (i as f64 * 0.37).sin() * (1.0 + i as f64 / 5000.0))
+            .collect();
+        let kept = m4(&values, 101, |i| i as f64 / 9999.0 * 100.0);
+        assert!(kept.len() <= 4 * 101 && kept.len() > 300, "{}", kept.len());
+        assert!(kept.windows(2).all(|w| w[0] < w[1]));
+        assert_eq!((kept[0], *kept.last().unwrap()), (0, 9999));
+        let (lo, hi) = extent(values.iter().copied()).unwrap();
+        assert!(kept.iter().any(|&i| values[i] == lo) && kept.iter().any(|&i| values[i] == hi));
+        // Each column's own extremes survive: compare per column with a direct scan.
+        for c in 0..101 {
+            let in_col: Vec<usize> = (0..values.len())
+                .filter(|&i| ((i as f64 / 9999.0 * 100.0) as usize).min(100) == c)
+                .collect();
+            let kept_col: Vec<f64> = kept
+                .iter()
+                .filter(|i| in_col.contains(i))
+                .map(|&i| values[i])
+                .collect();
+            let want = extent(in_col.iter().map(|&i| values[i])).unwrap();
+            assert_eq!(
+                extent(kept_col.iter().copied()).unwrap(),
+                want,
+                "column {c}"
+            );
+        }
+        // The path uses it, and short curves keep every point.
+        let (d, ..) = curve_path(&values, 100.0, 50.0).unwrap();
+        assert_eq!(d.matches('L').count() + 1, kept.len());
+        let (d, ..) = curve_path(&values[..300], 100.0, 50.0).unwrap();
+        assert_eq!(d.matches('L').count() + 1, 300);
     }
 }
