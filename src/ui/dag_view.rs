@@ -252,6 +252,27 @@ pub fn zoom_step(z: f64, dir: f64) -> f64 {
 /// An edge's identity in the live view: (from, to, directed).
 type EdgeKey = (usize, usize, bool);
 
+/// What one drawn edge shows: its weight and status, its width as a fraction of the largest
+/// |weight|, and whether the opposite directed edge is drawn too (then both bend apart).
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct EdgeLive {
+    weight: f64,
+    status: EdgeStatus,
+    width: f64,
+    paired: bool,
+}
+
+impl Default for EdgeLive {
+    fn default() -> Self {
+        EdgeLive {
+            weight: 0.0,
+            status: EdgeStatus::Unknown,
+            width: 0.0,
+            paired: false,
+        }
+    }
+}
+
 /// The graph drawn from `scene`, updated in place as live snapshots arrive: nodes are built
 /// once per set of variables, edges are kept by (from, to, directed) and only their weight,
 /// colour and geometry change, so hover titles, keyboard focus and dragged positions survive
@@ -299,11 +320,6 @@ pub fn DagView(
     let cpdag =
         Memo::new(move |_| scene.with(|s| s.as_ref().is_some_and(|s| s.kind == GraphKind::Cpdag)));
     let by_truth = Memo::new(move |_| has_truth.get() && color_by_truth.get());
-    let max_abs = Memo::new(move |_| {
-        scene
-            .with(|s| s.as_ref().map_or(1.0, |s| s.max_abs))
-            .max(1e-9)
-    });
     let edge_keys = Memo::new(move |_| {
         scene.with(|s| {
             s.as_ref()
@@ -316,16 +332,48 @@ pub fn DagView(
                 .unwrap_or_default()
         })
     });
+    // What each edge shows, for all edges at once; each edge's own signal is then set from it
+    // (below), so that a snapshot costs a pass over the edges rather than every edge
+    // re-subscribing to lists as long as the graph (see `edge_view`).
     let edge_data = Memo::new(move |_| {
         scene.with(|s| {
             s.as_ref()
                 .map(|s| {
+                    let max_abs = s.max_abs.max(1e-9);
+                    let keys: std::collections::HashSet<Pair> = s
+                        .edges
+                        .iter()
+                        .filter(|e| e.directed)
+                        .map(|e| (e.from, e.to))
+                        .collect();
                     s.edges
                         .iter()
-                        .map(|e| ((e.from, e.to, e.directed), (e.weight, e.status)))
-                        .collect::<HashMap<EdgeKey, (f64, EdgeStatus)>>()
+                        .map(|e| {
+                            let live = EdgeLive {
+                                weight: e.weight,
+                                status: e.status,
+                                width: (e.weight.abs() / max_abs).min(1.0),
+                                paired: e.directed && keys.contains(&(e.to, e.from)),
+                            };
+                            ((e.from, e.to, e.directed), live)
+                        })
+                        .collect::<HashMap<EdgeKey, EdgeLive>>()
                 })
                 .unwrap_or_default()
+        })
+    });
+    let edge_signals = StoredValue::new(HashMap::<EdgeKey, RwSignal<EdgeLive>>::new());
+    Effect::new(move |_| {
+        edge_data.with(|data| {
+            edge_signals.with_value(|signals| {
+                for (key, live) in data {
+                    if let Some(signal) = signals.get(key) {
+                        if signal.try_get_untracked().is_some_and(|old| old != *live) {
+                            signal.try_set(*live);
+                        }
+                    }
+                }
+            })
         })
     });
     let missing = Memo::new(move |_| {
@@ -364,8 +412,13 @@ pub fn DagView(
         let names = names.get();
         let widths: Vec<f64> = names.iter().map(|s| node_width(s)).collect();
         let widths = StoredValue::new(widths);
+        // One memo per node: an edge's path follows its two nodes only.
+        let at: Vec<Memo<(f64, f64)>> = (0..names.len())
+            .map(|idx| Memo::new(move |_| position(idx)))
+            .collect();
+        let at = StoredValue::new(at);
         let endpoints = move |from: usize, to: usize, bend: f64| {
-            let (a, b) = (position(from), position(to));
+            let (a, b) = at.with_value(|at| (at[from].get(), at[to].get()));
             let len = ((b.0 - a.0).powi(2) + (b.1 - a.1).powi(2)).sqrt().max(1e-9);
             // Two opposite edges between the same nodes are drawn side by side.
             let (ox, oy) = (-(b.1 - a.1) / len * bend, (b.0 - a.0) / len * bend);
@@ -378,32 +431,31 @@ pub fn DagView(
         let names = StoredValue::new(names);
         let name = move |i: usize| names.with_value(|n| n[i].clone());
 
-        // Each edge reads the shared memos through memos of its own, so that a snapshot re-runs
-        // one memo per edge and only the attributes whose values changed: with every attribute
-        // subscribed to the shared memos directly, each re-run unsubscribed from lists a
-        // thousand long, and that bookkeeping took most of the page's time.
-        let edge_view = move |(from, to, directed): EdgeKey| {
-            let current = Memo::new(move |_| {
-                edge_data.with(|m| {
-                    m.get(&(from, to, directed))
-                        .copied()
-                        .unwrap_or((0.0, EdgeStatus::Unknown))
-                })
+        // Each edge reads a signal of its own, set from `edge_data` only when its values change:
+        // with each edge's memos subscribed to the shared memos, every snapshot re-ran them all,
+        // each unsubscribing from a list as long as the graph (O(edges²), most of the page's
+        // time during a d = 50 run, which took CPU from the compute workers on two cores).
+        let edge_view = move |key: EdgeKey| {
+            let (from, to, directed) = key;
+            let live = RwSignal::new(
+                edge_data.with_untracked(|m| m.get(&key).copied().unwrap_or_default()),
+            );
+            edge_signals.update_value(|signals| {
+                signals.insert(key, live);
+            });
+            on_cleanup(move || {
+                edge_signals.try_update_value(|signals| {
+                    if signals.get(&key) == Some(&live) {
+                        signals.remove(&key);
+                    }
+                });
             });
             let look = Memo::new(move |_| {
-                let (weight, status) = current.get();
+                let EdgeLive { weight, status, .. } = live.get();
                 let s = style(status, weight, by_truth.get());
                 (s.color, s.dash, s.marker, s.word)
             });
-            // Two opposite directed edges between the same nodes are drawn side by side.
-            let bend = Memo::new(move |_| {
-                let paired = directed && edge_keys.with(|k| k.contains(&(to, from, true)));
-                if paired {
-                    6.0
-                } else {
-                    0.0
-                }
-            });
+            let bend = Memo::new(move |_| if live.with(|l| l.paired) { 6.0 } else { 0.0 });
             let path = Memo::new(move |_| endpoints(from, to, bend.get()));
             let label = if directed {
                 format!("{}->{}", name(from), name(to))
@@ -412,18 +464,17 @@ pub fn DagView(
             };
             let (from_name, to_name) = (name(from), name(to));
             let tooltip = move || {
-                let (weight, _) = current.get();
-                let word = look.get().3;
+                let weight = live.with(|l| l.weight);
+                let word = look.with(|l| l.3);
                 if directed {
                     format!("{from_name} → {to_name}: weight {weight:+.3} ({word})")
                 } else {
                     format!("{from_name} — {to_name}: undirected, either direction fits the data equally well ({word})")
                 }
             };
-            let stroke_width = Memo::new(move |_| {
-                let (weight, _) = current.get();
-                format!("{:.2}", 1.2 + 3.3 * (weight.abs() / max_abs.get()).min(1.0))
-            });
+            // In tenths of a pixel: finer steps do not show, and each would be a DOM update.
+            let stroke_width =
+                Memo::new(move |_| format!("{:.1}", 1.2 + 3.3 * live.with(|l| l.width)));
             view! {
                 <g class="edge" data-edge=label data-status=move || look.get().3>
                     <title>{tooltip}</title>
@@ -460,7 +511,7 @@ pub fn DagView(
                 view! {
                     <g class="node" tabindex="0" role="button" data-node=data_node
                         aria-label=aria
-                        transform=move || { let (x, y) = position(idx); format!("translate({x:.1},{y:.1})") }
+                        transform=move || { let (x, y) = at.with_value(|at| at[idx].get()); format!("translate({x:.1},{y:.1})") }
                         on:pointerdown=move |ev: web_sys::PointerEvent| {
                             use wasm_bindgen::JsCast;
                             if let Some(el) = ev.current_target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()) {
