@@ -4,13 +4,14 @@
 //! A link holds what a person chose, never data: the data source (an example, the generator's
 //! settings, or only the *name* of the user's own file, which stays in their tab), the
 //! preparation, the learner and its settings, background knowledge, the slow-motion pace, the
-//! Infer tab's model, method and sampler settings, and whether to run on opening. Only settings
+//! Infer tab's model, method and sampler settings, how the graph is shown (zoom, fit, colours
+//! and the nodes the reader moved), and whether to run on opening. Only settings
 //! that differ from their defaults are written, so links stay short and keep working when a
 //! default changes only for the settings nobody touched. The fragment never reaches a server.
 //!
 //! Settings are written under their serde names (the names the catalogue's forms and the worker
 //! protocol use), `prefix.name=value`: `data.` the generator, `prep.`, `knowledge.`, the
-//! learner's id (`dagma.`), `model.` the Infer model, `infer.` the sampler. Decoding starts from
+//! learner's id (`dagma.`), `model.` the Infer model, `infer.` the sampler, `view.` the graph. Decoding starts from
 //! the defaults and reads each value as the type of the default it replaces, so a value of the
 //! wrong type or a name that does not exist is reported by name, and the rest of the link
 //! still applies. Kept in the core (no web crates) so it is tested natively.
@@ -140,6 +141,32 @@ impl Default for SharedInfer {
     }
 }
 
+/// How the Discover tab shows the graph, written under `view.`.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct SharedView {
+    /// Shrink the graph to the panel's width.
+    pub fit: bool,
+    /// Zoom factor on the graph's legible size, inside [`crate::viz::ZOOM_RANGE`].
+    pub zoom: f64,
+    /// Colour the edges by their comparison with the true graph, when one is known.
+    pub truth_colors: bool,
+    /// The nodes the reader moved: `[name, x, y]` in the drawing's coordinates, which the
+    /// layout of the same graph reproduces (the other nodes keep their places from it).
+    pub nodes: Vec<(String, f64, f64)>,
+}
+
+impl Default for SharedView {
+    fn default() -> Self {
+        SharedView {
+            fit: false,
+            zoom: 1.0,
+            truth_colors: true,
+            nodes: Vec::new(),
+        }
+    }
+}
+
 /// Everything a link restores.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SharedState {
@@ -152,6 +179,7 @@ pub struct SharedState {
     pub knowledge: KnowledgeSpec,
     pub pace_ms: u32,
     pub infer: SharedInfer,
+    pub view: SharedView,
     /// Start the tab's run once the data is ready.
     pub run: bool,
 }
@@ -168,6 +196,7 @@ impl Default for SharedState {
             knowledge: KnowledgeSpec::default(),
             pace_ms: 0,
             infer: SharedInfer::default(),
+            view: SharedView::default(),
             run: false,
         }
     }
@@ -265,6 +294,12 @@ pub fn to_pairs<B: Tree>(state: &SharedState) -> Vec<(String, String)> {
             &object::<B, _>(&default_infer),
         );
     }
+    push_diff(
+        &mut out,
+        "view",
+        &object::<B, _>(&state.view),
+        &object::<B, _>(&SharedView::default()),
+    );
     if state.run {
         out.push(("run".to_string(), "1".to_string()));
     }
@@ -645,6 +680,32 @@ pub fn decode_with<B: Tree>(fragment: &str) -> Decoded {
         &mut problems,
     );
     state.infer.model = model;
+    state.view = apply::<B, _>(
+        &SharedView::default(),
+        "view",
+        "the graph view",
+        &pairs,
+        &mut used,
+        &mut problems,
+    );
+    let (lo, hi) = crate::viz::ZOOM_RANGE;
+    if !(lo..=hi).contains(&state.view.zoom) {
+        problems.push(format!(
+            "“view.zoom={}”: the zoom goes from {lo} to {hi}",
+            state.view.zoom
+        ));
+        state.view.zoom = SharedView::default().zoom;
+    }
+    let moved = state.view.nodes.len();
+    state
+        .view
+        .nodes
+        .retain(|(_, x, y)| x.is_finite() && y.is_finite() && *x >= 0.0 && *y >= 0.0);
+    if state.view.nodes.len() < moved {
+        problems.push(
+            "“view.nodes”: a node position that is not two numbers ≥ 0 was left out".to_string(),
+        );
+    }
     if let Some(run) = take("run", &mut used) {
         state.run = matches!(run.as_str(), "1" | "true");
     }
@@ -705,6 +766,15 @@ mod tests {
                 target_accept: Some(0.95),
                 ..SharedInfer::default()
             },
+            view: SharedView {
+                fit: true,
+                zoom: 1.56,
+                truth_colors: false,
+                nodes: vec![
+                    ("X1".to_string(), 120.5, 40.0),
+                    ("a, b & c=d".to_string(), 0.0, 212.0),
+                ],
+            },
             run: true,
         }
     }
@@ -739,6 +809,9 @@ mod tests {
             "infer.method=hmc",
             "infer.target_accept=0.95",
             "pace_ms=300",
+            "view.zoom=1.56",
+            "view.fit=true",
+            "view.truth_colors=false",
             "run=1",
         ] {
             assert!(link.split('&').any(|p| p == part), "{part} not in {link}");
@@ -917,6 +990,26 @@ mod tests {
         );
         assert!(all.contains("“v=x” is not a link format"), "{all}");
         assert_eq!(back.problems.len(), 2, "{all}");
+    }
+
+    #[test]
+    fn the_views_zoom_and_node_positions_are_checked() {
+        let back = decode("v=1&view.zoom=9&view.nodes=%5B%5B%22A%22,1,2%5D,%5B%22B%22,-5,2%5D%5D");
+        assert_eq!(back.state.view.zoom, 1.0);
+        assert_eq!(back.state.view.nodes, vec![("A".to_string(), 1.0, 2.0)]);
+        assert_eq!(back.problems.len(), 2, "{:?}", back.problems);
+        assert!(
+            back.problems[0].contains("view.zoom=9"),
+            "{:?}",
+            back.problems
+        );
+        let back = decode("v=1&view.nodes=A:1:2");
+        assert!(back.state.view.nodes.is_empty());
+        assert!(
+            back.problems[0].contains("view.nodes"),
+            "{:?}",
+            back.problems
+        );
     }
 
     #[test]

@@ -236,8 +236,7 @@ const MARKERS: [(&str, &str); 6] = [
     ("missing", MISSING_COLOR),
 ];
 
-/// The graph's zoom levels, as factors of its legible size.
-pub const ZOOM_RANGE: (f64, f64) = (0.5, 4.0);
+pub use crate::viz::ZOOM_RANGE;
 
 /// The zoom level one step in or out (`dir` > 0 or < 0) from `z`: ×1.25 or ÷1.25, kept in
 /// [`ZOOM_RANGE`] and rounded to whole percents so that steps back land where they started.
@@ -313,6 +312,11 @@ pub fn DagView(
     let position = move |idx: usize| {
         overrides
             .with(|o| o.get(idx).copied().flatten())
+            .map(|(x, y)| {
+                // A link's positions may come from a larger drawing.
+                let (width, height) = frame.get();
+                (x.clamp(0.0, width), y.clamp(0.0, height))
+            })
             .unwrap_or_else(|| base.with(|b| b.get(idx).copied().unwrap_or((0.0, 0.0))))
     };
     let has_truth =

@@ -105,17 +105,31 @@ pub fn DiscoverPanel() -> impl IntoView {
             })
         })
     });
-    // Node positions the user dragged, kept across live updates of the same variables.
-    let overrides = RwSignal::new(Vec::<Option<(f64, f64)>>::new());
+    // Node positions the user dragged, kept across live updates of the same variables; a
+    // link's positions are placed on the first graph that has all their nodes.
+    let overrides = state.node_overrides;
     let names_key = Memo::new(move |_| model.with(|m| m.as_ref().map(|m| m.names.clone())));
     Effect::new(move |_| {
-        names_key.track();
-        overrides.set(Vec::new());
+        let names = names_key.get().unwrap_or_default();
+        let mut placed = Vec::new();
+        let pending = state.link_nodes.get_untracked();
+        let index = |name: &str| names.iter().position(|n| n == name);
+        if !pending.is_empty() && pending.iter().all(|(name, ..)| index(name).is_some()) {
+            placed = vec![None; names.len()];
+            for (name, x, y) in &pending {
+                if let Some(i) = index(name) {
+                    placed[i] = Some((*x, *y));
+                }
+            }
+            state.link_nodes.set(Vec::new());
+        }
+        overrides.set(placed);
+        state.graph_names.set(names);
     });
-    let color_by_truth = RwSignal::new(true);
+    let color_by_truth = state.truth_colors;
     // Shrink a wide graph to the panel's width (smaller labels) instead of scrolling it.
-    let fit = RwSignal::new(false);
-    let zoom = RwSignal::new(1.0);
+    let fit = state.view_fit;
+    let zoom = state.view_zoom;
     // The reader's choice to show or hide the weight matrix, kept across live snapshots.
     let heatmap_open = RwSignal::new(None::<bool>);
     let number = move |ev: &web_sys::Event| target_value(ev).trim().parse::<f64>().ok();

@@ -97,6 +97,16 @@ pub struct AppState {
     pub link_data: RwSignal<Option<LinkData>>,
     /// A link asked to run once its data is ready.
     pub autorun: RwSignal<bool>,
+    /// How the graph is shown (in links as `view.`): fitted to the panel, its zoom, edges
+    /// coloured by the true graph, and the nodes the reader moved (by index in `graph_names`,
+    /// the variables of the graph drawn).
+    pub view_fit: RwSignal<bool>,
+    pub view_zoom: RwSignal<f64>,
+    pub truth_colors: RwSignal<bool>,
+    pub node_overrides: RwSignal<Vec<Option<(f64, f64)>>>,
+    pub graph_names: RwSignal<Vec<String>>,
+    /// Node positions from a link, placed when a graph with all those nodes is drawn.
+    pub link_nodes: RwSignal<Vec<(String, f64, f64)>>,
 }
 
 /// Data a link asked for, and the preparation and background knowledge to use with it.
@@ -157,6 +167,12 @@ impl AppState {
             synthetic: RwSignal::new(SyntheticParams::default()),
             link_data: RwSignal::new(None),
             autorun: RwSignal::new(false),
+            view_fit: RwSignal::new(false),
+            view_zoom: RwSignal::new(1.0),
+            truth_colors: RwSignal::new(true),
+            node_overrides: RwSignal::new(Vec::new()),
+            graph_names: RwSignal::new(Vec::new()),
+            link_nodes: RwSignal::new(Vec::new()),
         }
     }
 

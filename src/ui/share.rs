@@ -12,7 +12,9 @@ use super::{AppState, LinkData, RunStatus, Tab};
 use crate::bayes::models::MODELS;
 use crate::causal::catalog::ALGORITHMS;
 use crate::protocol::DataSpec;
-use crate::share::{decode_with, encode_with, SharedData, SharedInfer, SharedState, Tree};
+use crate::share::{
+    decode_with, encode_with, SharedData, SharedInfer, SharedState, SharedView, Tree,
+};
 
 /// [`Tree`] through JavaScript values: serde-wasm-bindgen (which the worker messages already
 /// compile every settings type for) and the browser's `JSON`, so the link adds no serde_json
@@ -69,6 +71,23 @@ fn current(state: AppState, infer: InferState, run: bool) -> SharedState {
             init_radius: infer.init_radius.get(),
             advi_optimizer: infer.advi_optimizer.get(),
         },
+        view: SharedView {
+            fit: state.view_fit.get(),
+            zoom: state.view_zoom.get(),
+            truth_colors: state.truth_colors.get(),
+            // In tenths of a pixel, as the drawing places them.
+            nodes: state.graph_names.with(|names| {
+                state.node_overrides.with(|o| {
+                    let tenth = |v: f64| (v * 10.0).round() / 10.0;
+                    o.iter()
+                        .zip(names)
+                        .filter_map(|(xy, name)| {
+                            xy.map(|(x, y)| (name.clone(), tenth(x), tenth(y)))
+                        })
+                        .collect()
+                })
+            }),
+        },
         run,
     }
 }
@@ -85,6 +104,7 @@ fn apply(state: AppState, infer: InferState, shared: SharedState) -> Vec<String>
         knowledge,
         pace_ms,
         infer: inf,
+        view,
         run,
     } = shared;
     state.cancel_run();
@@ -103,6 +123,10 @@ fn apply(state: AppState, infer: InferState, shared: SharedState) -> Vec<String>
         });
     }
     state.pace_ms.set(pace_ms);
+    state.view_fit.set(view.fit);
+    state.view_zoom.set(view.zoom);
+    state.truth_colors.set(view.truth_colors);
+    state.link_nodes.set(view.nodes);
     if let Some(model) = MODELS.iter().find(|m| m.id == inf.model.id()) {
         infer.model_id.set(model.id);
         infer.specs.update(|all| {
@@ -247,17 +271,29 @@ async fn copy_to_clipboard(text: &str) -> bool {
     wasm_bindgen_futures::JsFuture::from(promise).await.is_ok()
 }
 
-/// The address for `shared`, and the address bar set to it (without a new history entry or
-/// a `hashchange`, so the page is not restored again).
-fn publish(shared: &SharedState) -> String {
-    let location = window().location();
-    let href = location.href().unwrap_or_default();
+/// Least time between two updates of the address bar while the Share panel follows changes.
+const ADDRESS_EVERY_MS: f64 = 250.0;
+
+/// The address for `shared`.
+fn link_for(shared: &SharedState) -> String {
+    let href = window().location().href().unwrap_or_default();
     let base = href.split('#').next().unwrap_or_default().to_string();
-    let fragment = encode_with::<Js>(shared);
-    if let Ok(history) = window().history() {
+    format!("{base}#{}", encode_with::<Js>(shared))
+}
+
+/// The address bar set to `link` (without a new history entry or a `hashchange`, so the page
+/// is not restored again).
+fn set_address(link: &str) {
+    if let (Ok(history), Some((_, fragment))) = (window().history(), link.split_once('#')) {
         let _ = history.replace_state_with_url(&JsValue::NULL, "", Some(&format!("#{fragment}")));
     }
-    format!("{base}#{fragment}")
+}
+
+/// The address for `shared`, and the address bar set to it.
+fn publish(shared: &SharedState) -> String {
+    let link = link_for(shared);
+    set_address(&link);
+    link
 }
 
 fn focus_by_id(id: &str) {
@@ -281,6 +317,8 @@ pub fn ShareButton() -> impl IntoView {
     // changed after the copy.
     let copied = RwSignal::new(None::<bool>);
     let stale = RwSignal::new(false);
+    let address_last_ms = StoredValue::new(f64::NEG_INFINITY);
+    let address_pending = StoredValue::new(false);
     let refresh = move || {
         let link = publish(&untrack(|| current(state, infer, run.get())));
         url.set(link.clone());
@@ -295,8 +333,37 @@ pub fn ShareButton() -> impl IntoView {
             return None;
         }
         let now = current(state, infer, run.get());
-        if previous.flatten().is_some_and(|p| p != now) {
-            url.set(publish(&now));
+        let previous = previous.flatten();
+        if previous.as_ref().is_some_and(|p| *p != now) {
+            url.set(link_for(&now));
+            // A moved node updates the address bar at most four times a second (at once, then
+            // the last move): a drag changes the link at every pointer move, and browsers
+            // throttle (Safari refuses) more than about a hundred history updates in seconds.
+            let without_nodes = |s: &SharedState| {
+                let mut s = s.clone();
+                s.view.nodes.clear();
+                s
+            };
+            let only_nodes = previous
+                .as_ref()
+                .is_some_and(|p| without_nodes(p) == without_nodes(&now));
+            let now_ms = js_sys::Date::now();
+            let since = now_ms - address_last_ms.get_value();
+            if !only_nodes || (since >= ADDRESS_EVERY_MS && !address_pending.get_value()) {
+                address_last_ms.set_value(now_ms);
+                set_address(&url.get_untracked());
+            } else if !address_pending.get_value() {
+                address_pending.set_value(true);
+                set_timeout(
+                    move || {
+                        if address_pending.try_set_value(false).is_none() {
+                            address_last_ms.set_value(js_sys::Date::now());
+                            set_address(&url.get_untracked());
+                        }
+                    },
+                    std::time::Duration::from_millis((ADDRESS_EVERY_MS - since).max(0.0) as u64),
+                );
+            }
             if copied.get_untracked().is_some() {
                 stale.set(true);
             }
@@ -342,8 +409,8 @@ pub fn ShareButton() -> impl IntoView {
                     }>
                     <p class="small">
                         "This link opens Causeway with the same data source, preparation, learner, \
-                         settings, background knowledge and Infer model. It is now also in the \
-                         address bar."
+                         settings, background knowledge, graph view (zoom and the nodes you moved) \
+                         and Infer model. It is now also in the address bar."
                     </p>
                     <input type="text" readonly id="share-url" data-testid="share-url" aria-label="Link"
                         prop:value=move || url.get()

@@ -68,6 +68,50 @@ test('a shared link reopens the same data, learner, settings and knowledge, and 
   await again.close();
 });
 
+test('a link keeps how the graph is shown: its zoom, its colours and the nodes the reader moved', async () => {
+  const app = await site.open();
+  await app.page.click('[data-testid=example-sachs]');
+  await app.waitForPreview();
+  await app.page.selectOption('[data-testid=algorithm]', 'pc');
+  await app.run();
+  await app.waitForState('done');
+  const transform = (page, name) => page.getAttribute(`[data-testid=dag] [data-node="${name}"]`, 'transform');
+  const untouched = await transform(app.page, 'PKC');
+  const node = app.page.locator('[data-node=PKA]');
+  const start = await node.getAttribute('transform');
+  await node.focus();
+  for (const key of ['ArrowRight', 'ArrowRight', 'ArrowRight', 'ArrowDown']) await app.page.keyboard.press(key);
+  const moved = await node.getAttribute('transform');
+  assert.notEqual(moved, start);
+  await app.page.click('[data-testid=dag-zoom-in]');
+  await app.page.uncheck('[data-testid=color-by-truth]');
+  await app.page.click('[data-testid=share]');
+  await app.page.check('[data-testid=share-run]');
+  const link = await app.page.inputValue('[data-testid=share-url]');
+  const parts = decodeURIComponent(link.split('#')[1]).split('&');
+  for (const part of ['view.zoom=1.25', 'view.truth_colors=false']) assert.ok(parts.includes(part), `${part} in ${link}`);
+  assert.ok(parts.some((p) => p.startsWith('view.nodes=[["PKA",')), `the moved node in ${link}`);
+  assert.ok(!parts.some((p) => p.includes('PKC')), `only moved nodes are in ${link}`);
+  // While the panel is open, moving a node again updates the link and (soon) the address bar.
+  await node.focus();
+  await app.page.keyboard.press('ArrowUp');
+  const movedAgain = await node.getAttribute('transform');
+  await app.page.waitForFunction((old) => document.querySelector('[data-testid=share-url]').value !== old, link);
+  const link2 = await app.page.inputValue('[data-testid=share-url]');
+  await app.page.waitForFunction((hash) => location.hash === hash, new URL(link2).hash);
+  await app.close();
+
+  const again = await site.open(new URL(link2).hash);
+  await again.waitForState('done', 120_000);
+  assert.equal(await again.page.locator('[data-testid=link-problems]').count(), 0);
+  assert.equal(await again.page.innerText('[data-testid=dag-zoom-reset]'), '125 %');
+  assert.ok(!(await again.page.isChecked('[data-testid=color-by-truth]')));
+  assert.equal(await transform(again.page, 'PKA'), movedAgain);
+  assert.equal(await transform(again.page, 'PKC'), untouched, 'the other nodes keep the layout\'s places');
+  assert.deepEqual(again.errors, []);
+  await again.close();
+});
+
 test('a link can run on opening, and what it gets wrong is named while the rest applies', async () => {
   const app = await site.open('#v=1&data=sachs&learner=ges&ges.colour=red&foo=1&infer.method=gibbs&run=1');
   await app.waitForState('done', 120_000);
