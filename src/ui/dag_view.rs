@@ -312,11 +312,6 @@ pub fn DagView(
     let position = move |idx: usize| {
         overrides
             .with(|o| o.get(idx).copied().flatten())
-            .map(|(x, y)| {
-                // A link's positions may come from a larger drawing.
-                let (width, height) = frame.get();
-                (x.clamp(0.0, width), y.clamp(0.0, height))
-            })
             .unwrap_or_else(|| base.with(|b| b.get(idx).copied().unwrap_or((0.0, 0.0))))
     };
     let has_truth =
