@@ -151,6 +151,9 @@ pub struct SharedView {
     pub zoom: f64,
     /// Colour the edges by their comparison with the true graph, when one is known.
     pub truth_colors: bool,
+    /// The slider's threshold on |weight|, when the reader moved it away from the learner's
+    /// own final threshold (shown once the run is done).
+    pub threshold: Option<f64>,
     /// The nodes the reader moved: `[name, x, y]` in the drawing's coordinates, which the
     /// layout of the same graph reproduces (the other nodes keep their places from it).
     pub nodes: Vec<(String, f64, f64)>,
@@ -162,6 +165,7 @@ impl Default for SharedView {
             fit: false,
             zoom: 1.0,
             truth_colors: true,
+            threshold: None,
             nodes: Vec::new(),
         }
     }
@@ -696,6 +700,14 @@ pub fn decode_with<B: Tree>(fragment: &str) -> Decoded {
         ));
         state.view.zoom = SharedView::default().zoom;
     }
+    if let Some(t) = state
+        .view
+        .threshold
+        .filter(|t| !(t.is_finite() && *t >= 0.0))
+    {
+        problems.push(format!("“view.threshold={t}”: a threshold is a number ≥ 0"));
+        state.view.threshold = None;
+    }
     let moved = state.view.nodes.len();
     state
         .view
@@ -770,6 +782,7 @@ mod tests {
                 fit: true,
                 zoom: 1.56,
                 truth_colors: false,
+                threshold: Some(0.45),
                 nodes: vec![
                     ("X1".to_string(), 120.5, 40.0),
                     ("a, b & c=d".to_string(), 0.0, 212.0),
@@ -812,6 +825,7 @@ mod tests {
             "view.zoom=1.56",
             "view.fit=true",
             "view.truth_colors=false",
+            "view.threshold=0.45",
             "run=1",
         ] {
             assert!(link.split('&').any(|p| p == part), "{part} not in {link}");
@@ -1000,6 +1014,13 @@ mod tests {
         assert_eq!(back.problems.len(), 2, "{:?}", back.problems);
         assert!(
             back.problems[0].contains("view.zoom=9"),
+            "{:?}",
+            back.problems
+        );
+        let back = decode("v=1&view.threshold=-1");
+        assert_eq!(back.state.view.threshold, None);
+        assert!(
+            back.problems[0].contains("view.threshold=-1"),
             "{:?}",
             back.problems
         );

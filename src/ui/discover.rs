@@ -186,7 +186,10 @@ pub fn DiscoverPanel() -> impl IntoView {
                                             on:change=move |ev| if let Some(v) = number(&ev) {
                                                 let v = if integer { v.round().max(f.min) } else { v };
                                                 state.set_param(key, v);
-                                                if is_threshold { state.threshold.set(v) }
+                                                if is_threshold {
+                                                    state.threshold.set(v);
+                                                    state.threshold_chosen.set(false);
+                                                }
                                             } />
                                     </label>
                                 }
@@ -217,7 +220,10 @@ pub fn DiscoverPanel() -> impl IntoView {
                         <input type="range" min="0" step="0.01" data-testid="threshold"
                             prop:max=move || format!("{:.2}", (max_abs.get() * 100.0).ceil() / 100.0 + 0.01)
                             prop:value=move || state.threshold.get().to_string()
-                            on:input=move |ev| if let Some(v) = number(&ev) { state.threshold.set(v) } />
+                            on:input=move |ev| if let Some(v) = number(&ev) {
+                                state.threshold.set(v);
+                                state.threshold_chosen.set(true);
+                            } />
                         <output>{move || format!("{:.2}", state.threshold.get())}</output>
                     </label>
                     <Toggle testid="dag-fit" value=fit label="Fit the graph to the panel" />

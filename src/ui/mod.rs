@@ -107,6 +107,10 @@ pub struct AppState {
     pub graph_names: RwSignal<Vec<String>>,
     /// Node positions from a link, placed when a graph with all those nodes is drawn.
     pub link_nodes: RwSignal<Vec<(String, f64, f64)>>,
+    /// A link's slider threshold, put in place of the learner's when its run is done.
+    pub link_threshold: RwSignal<Option<f64>>,
+    /// The slider's threshold was chosen by the reader (or a link), not set from the learner's.
+    pub threshold_chosen: RwSignal<bool>,
 }
 
 /// Data a link asked for, and the preparation and background knowledge to use with it.
@@ -173,6 +177,8 @@ impl AppState {
             node_overrides: RwSignal::new(Vec::new()),
             graph_names: RwSignal::new(Vec::new()),
             link_nodes: RwSignal::new(Vec::new()),
+            link_threshold: RwSignal::new(None),
+            threshold_chosen: RwSignal::new(false),
         }
     }
 
@@ -183,6 +189,13 @@ impl AppState {
             .with(|all| all.iter().find(|p| p.id() == id).cloned())
             .or_else(|| AlgorithmParams::default_for(id))
             .unwrap_or_else(|| AlgorithmParams::Notears(NotearsParams::default()))
+    }
+
+    /// The chosen learner's final threshold setting, if it has one (not tracked).
+    pub fn learner_threshold_untracked(&self) -> Option<f64> {
+        crate::causal::catalog::info(self.algorithm.get_untracked())
+            .and_then(|info| info.threshold_key)
+            .and_then(|key| params::get(&self.current_params_untracked(), key))
     }
 
     pub fn current_params_untracked(&self) -> AlgorithmParams {
@@ -242,11 +255,14 @@ impl AppState {
                 compute_ms,
             } if is_run(job_id) => {
                 self.compute_ms.set(Some(compute_ms));
-                let threshold = crate::causal::catalog::info(self.algorithm.get_untracked())
-                    .and_then(|info| info.threshold_key)
-                    .and_then(|key| params::get(&self.current_params_untracked(), key))
-                    .unwrap_or(0.0);
-                self.threshold.set(threshold);
+                let threshold = self.learner_threshold_untracked().unwrap_or(0.0);
+                // A link's own threshold replaces the learner's once, for the run it opened.
+                let link = self.link_threshold.get_untracked();
+                if link.is_some() {
+                    self.link_threshold.set(None);
+                }
+                self.threshold_chosen.set(link.is_some());
+                self.threshold.set(link.unwrap_or(threshold));
                 self.result.set(Some(result));
                 self.elapsed_ms
                     .set(Some(js_sys::Date::now() - self.started_ms.get_untracked()));

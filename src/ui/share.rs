@@ -75,6 +75,8 @@ fn current(state: AppState, infer: InferState, run: bool) -> SharedState {
             fit: state.view_fit.get(),
             zoom: state.view_zoom.get(),
             truth_colors: state.truth_colors.get(),
+            // Only a threshold the reader chose on the slider: the learner's own is a setting.
+            threshold: state.threshold_chosen.get().then(|| state.threshold.get()),
             // In tenths of a pixel, as the drawing places them.
             nodes: state.graph_names.with(|names| {
                 state.node_overrides.with(|o| {
@@ -127,6 +129,11 @@ fn apply(state: AppState, infer: InferState, shared: SharedState) -> Vec<String>
     state.view_zoom.set(view.zoom);
     state.truth_colors.set(view.truth_colors);
     state.link_nodes.set(view.nodes);
+    state.link_threshold.set(view.threshold);
+    if let Some(t) = view.threshold {
+        state.threshold.set(t);
+        state.threshold_chosen.set(true);
+    }
     if let Some(model) = MODELS.iter().find(|m| m.id == inf.model.id()) {
         infer.model_id.set(model.id);
         infer.specs.update(|all| {

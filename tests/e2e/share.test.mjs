@@ -68,11 +68,11 @@ test('a shared link reopens the same data, learner, settings and knowledge, and 
   await again.close();
 });
 
-test('a link keeps how the graph is shown: its zoom, its colours and the nodes the reader moved', async () => {
+test('a link keeps how the graph is shown: its zoom, colours, threshold and the nodes the reader moved', async () => {
   const app = await site.open();
   await app.page.click('[data-testid=example-sachs]');
   await app.waitForPreview();
-  await app.page.selectOption('[data-testid=algorithm]', 'pc');
+  await app.page.selectOption('[data-testid=algorithm]', 'dagma');
   await app.run();
   await app.waitForState('done');
   const transform = (page, name) => page.getAttribute(`[data-testid=dag] [data-node="${name}"]`, 'transform');
@@ -85,11 +85,20 @@ test('a link keeps how the graph is shown: its zoom, its colours and the nodes t
   assert.notEqual(moved, start);
   await app.page.click('[data-testid=dag-zoom-in]');
   await app.page.uncheck('[data-testid=color-by-truth]');
+  // The slider hides the weaker edges; the link keeps the reader's threshold.
+  const allEdges = await app.edges();
+  // A threshold between the weakest and the strongest drawn edge, read from their hover titles.
+  const weights = (await app.page.locator('[data-testid=dag] [data-edge] title').allTextContents())
+    .filter((t) => t.includes('weight')).map((t) => Math.abs(Number(t.match(/weight ([+-][\d.]+)/)[1]))).sort((a, b) => a - b);
+  const threshold = (Math.ceil(weights[Math.floor(weights.length / 2)] * 100) / 100).toFixed(2);
+  await app.page.locator('[data-testid=threshold]').fill(threshold);
+  const strong = await app.edges();
+  assert.ok(strong.length > 0 && strong.length < allEdges.length, `${strong.length} of ${allEdges.length} edges at ${threshold} (${weights})`);
   await app.page.click('[data-testid=share]');
   await app.page.check('[data-testid=share-run]');
   const link = await app.page.inputValue('[data-testid=share-url]');
   const parts = decodeURIComponent(link.split('#')[1]).split('&');
-  for (const part of ['view.zoom=1.25', 'view.truth_colors=false']) assert.ok(parts.includes(part), `${part} in ${link}`);
+  for (const part of ['view.zoom=1.25', 'view.truth_colors=false', `view.threshold=${Number(threshold)}`]) assert.ok(parts.includes(part), `${part} in ${link}`);
   assert.ok(parts.some((p) => p.startsWith('view.nodes=[["PKA",')), `the moved node in ${link}`);
   assert.ok(!parts.some((p) => p.includes('PKC')), `only moved nodes are in ${link}`);
   // While the panel is open, moving a node again updates the link and (soon) the address bar.
@@ -107,6 +116,8 @@ test('a link keeps how the graph is shown: its zoom, its colours and the nodes t
   assert.equal(await again.page.innerText('[data-testid=dag-zoom-reset]'), '125 %');
   assert.ok(!(await again.page.isChecked('[data-testid=color-by-truth]')));
   assert.equal(await transform(again.page, 'PKA'), movedAgain);
+  assert.equal(Number(await again.page.inputValue('[data-testid=threshold]')), Number(threshold));
+  assert.deepEqual(await again.edges(), strong);
   assert.equal(await transform(again.page, 'PKC'), untouched, 'the other nodes keep the layout\'s places');
   assert.deepEqual(again.errors, []);
   await again.close();
