@@ -26,6 +26,9 @@ pub enum EdgeStatus {
 /// Two node indices.
 type Pair = (usize, usize);
 
+/// Least time between two layouts of a running learner's graph.
+const LIVE_RELAYOUT_MS: f64 = 1000.0;
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct SceneEdge {
     pub from: usize,
@@ -50,20 +53,25 @@ pub struct Scene {
     /// true edges, then the undirected pairs.
     pub drawn: (Vec<Pair>, Vec<Pair>),
     pub layout: Layout,
+    /// When `layout` was computed (page clock, ms).
+    pub laid_out_ms: f64,
     pub is_final: bool,
     pub max_abs: f64,
     pub kind: GraphKind,
 }
 
 impl Scene {
-    /// The scene of `model` at `threshold`. The layout of `previous` (the scene before a live
-    /// update) is kept when the drawn graph has not changed, so that nodes stay put while only
-    /// weights move, and the crossing reduction does not run again for nothing.
+    /// The scene of `model` at `threshold`, at page time `now_ms`. The layout of `previous`
+    /// (the scene before a live update) is kept when the drawn graph has not changed, so that
+    /// nodes stay put while only weights move, and the crossing reduction does not run again
+    /// for nothing; for a live estimate it is kept for [`LIVE_RELAYOUT_MS`] even when edges
+    /// come and go. A final result is always laid out for its own graph.
     pub fn build(
         model: &GraphModel,
         threshold: f64,
         truth: Option<&DiGraph>,
         previous: Option<&Scene>,
+        now_ms: f64,
     ) -> Scene {
         let weights = model.matrix(threshold);
         let mut estimate = DiGraph::from_weights(&weights, f64::MIN_POSITIVE);
@@ -127,9 +135,21 @@ impl Scene {
             drawn.add_edge(a, b);
         }
         let drawn_key = (drawn.edges(), undirected.clone());
-        let layout = match previous {
-            Some(p) if p.drawn == drawn_key && p.names == model.names => p.layout.clone(),
-            _ => layered_layout(&drawn, &undirected),
+        // A live estimate keeps the previous layout for LIVE_RELAYOUT_MS even when its edges
+        // change: nodes that jumped ten times a second could not be followed (and each new
+        // layout moved every edge on the page). `drawn` stays the graph the layout was made for.
+        let (layout, drawn_key, laid_out_ms) = match previous {
+            Some(p) if p.names == model.names && p.drawn == drawn_key => {
+                (p.layout.clone(), drawn_key, p.laid_out_ms)
+            }
+            Some(p)
+                if p.names == model.names
+                    && !model.is_final
+                    && now_ms - p.laid_out_ms < LIVE_RELAYOUT_MS =>
+            {
+                (p.layout.clone(), p.drawn.clone(), p.laid_out_ms)
+            }
+            _ => (layered_layout(&drawn, &undirected), drawn_key, now_ms),
         };
         let max_abs = edges.iter().fold(0.0_f64, |m, e| m.max(e.weight.abs()));
         Scene {
@@ -140,6 +160,7 @@ impl Scene {
             truth: truth.cloned(),
             drawn: drawn_key,
             layout,
+            laid_out_ms,
             is_final: model.is_final,
             max_abs,
             kind: model.kind,

@@ -81,6 +81,7 @@ pub fn DiscoverPanel() -> impl IntoView {
             threshold,
             truth.get().as_ref(),
             previous,
+            js_sys::Date::now(),
         ))
     });
     let live = Memo::new(move |_| scene.with(|s| s.as_ref().is_some_and(|s| !s.is_final)));
