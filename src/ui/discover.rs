@@ -235,7 +235,20 @@ pub fn DiscoverPanel() -> impl IntoView {
                     </Show>
                 </div>
                 <Show when=move || live.get()>
-                    <p class="muted small">"Live estimate — edges settle as the run goes on."</p>
+                    <p class="muted small" data-testid="live-note">{move || {
+                        // The learner's own final threshold, when the slider shows another.
+                        let own = catalog::info(state.algorithm.get())
+                            .and_then(|info| info.threshold_key)
+                            .and_then(|key| params::get(&state.current_params(), key))
+                            .filter(|own| (own - state.threshold.get()).abs() > 1e-12);
+                        match own {
+                            Some(own) => format!(
+                                "Live estimate, drawn at |w| ≥ {:.2} — edges settle as the run goes on; the result is drawn at the learner's final threshold, {own}.",
+                                state.threshold.get()
+                            ),
+                            None => "Live estimate — edges settle as the run goes on.".to_string(),
+                        }
+                    }}</p>
                 </Show>
                 <Show when=move || cpdag.get()>
                     <details class="cpdag-note small" data-testid="cpdag-note">

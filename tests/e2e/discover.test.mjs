@@ -399,6 +399,8 @@ test('live snapshots update the drawing in place: a focused, moved node keeps it
   // The arrow keys still move it.
   await app.page.keyboard.press('ArrowDown');
   assert.notEqual(await node.getAttribute('transform'), moved);
+  // The note says the live graph is drawn at the slider's threshold, not SDCD's final one.
+  assert.match(await app.page.innerText('[data-testid=live-note]'), /drawn at \|w\| ≥ 0\.30 .* final threshold, 0\.1\./);
   await app.page.click('[data-testid=cancel]');
   await app.waitForState('idle', 5000);
   assert.deepEqual(app.errors, []);
