@@ -4,17 +4,19 @@
 //! A link holds what a person chose, never data: the data source (an example, the generator's
 //! settings, or only the *name* of the user's own file, which stays in their tab), the
 //! preparation, the learner and its settings, background knowledge, the slow-motion pace, the
-//! Infer tab's model, method and sampler settings, how the graph is shown (zoom, fit, colours
-//! and the nodes the reader moved), and whether to run on opening. Only settings
-//! that differ from their defaults are written, so links stay short and keep working when a
-//! default changes only for the settings nobody touched. The fragment never reaches a server.
+//! Infer tab's model, method and sampler settings, how the graph is shown (zoom, fit, colours,
+//! the slider's threshold and the nodes the reader moved), and whether to run on opening. Only
+//! settings that differ from their defaults are written, so links stay short and keep working
+//! when a default changes only for the settings nobody touched. The fragment never reaches a
+//! server.
 //!
 //! Settings are written under their serde names (the names the catalogue's forms and the worker
 //! protocol use), `prefix.name=value`: `data.` the generator, `prep.`, `knowledge.`, the
-//! learner's id (`dagma.`), `model.` the Infer model, `infer.` the sampler, `view.` the graph. Decoding starts from
-//! the defaults and reads each value as the type of the default it replaces, so a value of the
-//! wrong type or a name that does not exist is reported by name, and the rest of the link
-//! still applies. Kept in the core (no web crates) so it is tested natively.
+//! learner's id (`dagma.`), `model.` the Infer model, `infer.` the sampler, `view.` the graph.
+//! Decoding starts from the defaults and reads each value as the type of the default it
+//! replaces, so a value of the wrong type or a name that does not exist is reported by name,
+//! and the rest of the link still applies. Kept in the core (no web crates) so it is tested
+//! natively.
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -151,8 +153,8 @@ pub struct SharedView {
     pub zoom: f64,
     /// Colour the edges by their comparison with the true graph, when one is known.
     pub truth_colors: bool,
-    /// The slider's threshold on |weight|, when the reader moved it away from the learner's
-    /// own final threshold (shown once the run is done).
+    /// The slider's threshold on |weight| when the reader chose it there (the learner's own
+    /// final threshold is a learner setting); put in place once the linked run is done.
     pub threshold: Option<f64>,
     /// The nodes the reader moved: `[name, x, y]` in the drawing's coordinates, which the
     /// layout of the same graph reproduces (the other nodes keep their places from it).

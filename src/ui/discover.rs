@@ -237,9 +237,8 @@ pub fn DiscoverPanel() -> impl IntoView {
                 <Show when=move || live.get()>
                     <p class="muted small" data-testid="live-note">{move || {
                         // The learner's own final threshold, when the slider shows another.
-                        let own = catalog::info(state.algorithm.get())
-                            .and_then(|info| info.threshold_key)
-                            .and_then(|key| params::get(&state.current_params(), key))
+                        let own = state
+                            .learner_threshold()
                             .filter(|own| (own - state.threshold.get()).abs() > 1e-12);
                         match own {
                             Some(own) => format!(

@@ -191,11 +191,11 @@ impl AppState {
             .unwrap_or_else(|| AlgorithmParams::Notears(NotearsParams::default()))
     }
 
-    /// The chosen learner's final threshold setting, if it has one (not tracked).
-    pub fn learner_threshold_untracked(&self) -> Option<f64> {
-        crate::causal::catalog::info(self.algorithm.get_untracked())
+    /// The chosen learner's final threshold setting, if it has one.
+    pub fn learner_threshold(&self) -> Option<f64> {
+        crate::causal::catalog::info(self.algorithm.get())
             .and_then(|info| info.threshold_key)
-            .and_then(|key| params::get(&self.current_params_untracked(), key))
+            .and_then(|key| params::get(&self.current_params(), key))
     }
 
     pub fn current_params_untracked(&self) -> AlgorithmParams {
@@ -255,7 +255,7 @@ impl AppState {
                 compute_ms,
             } if is_run(job_id) => {
                 self.compute_ms.set(Some(compute_ms));
-                let threshold = self.learner_threshold_untracked().unwrap_or(0.0);
+                let threshold = untrack(|| self.learner_threshold()).unwrap_or(0.0);
                 // A link's own threshold replaces the learner's once, for the run it opened.
                 let link = self.link_threshold.get_untracked();
                 if link.is_some() {

@@ -130,9 +130,9 @@ fn apply(state: AppState, infer: InferState, shared: SharedState) -> Vec<String>
     state.truth_colors.set(view.truth_colors);
     state.link_nodes.set(view.nodes);
     state.link_threshold.set(view.threshold);
+    state.threshold_chosen.set(view.threshold.is_some());
     if let Some(t) = view.threshold {
         state.threshold.set(t);
-        state.threshold_chosen.set(true);
     }
     if let Some(model) = MODELS.iter().find(|m| m.id == inf.model.id()) {
         infer.model_id.set(model.id);
@@ -416,8 +416,8 @@ pub fn ShareButton() -> impl IntoView {
                     }>
                     <p class="small">
                         "This link opens Causeway with the same data source, preparation, learner, \
-                         settings, background knowledge, graph view (zoom and the nodes you moved) \
-                         and Infer model. It is now also in the address bar."
+                         settings, background knowledge, graph view (zoom, colours, threshold and the \
+                         nodes you moved) and Infer model. It is now also in the address bar."
                     </p>
                     <input type="text" readonly id="share-url" data-testid="share-url" aria-label="Link"
                         prop:value=move || url.get()
