@@ -20,23 +20,27 @@ export async function startSite() {
     async open(query = '') {
       const context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1400, height: 1000 } });
       const errors = [];
+      const warnings = [];
       context.on('request', (r) => {
         const u = new URL(r.url());
         if ((u.protocol === 'http:' || u.protocol === 'https:' || u.protocol === 'ws:') && u.origin !== server.origin) offOrigin.push(r.url());
       });
       const page = await context.newPage();
       page.on('pageerror', (e) => errors.push(e.message));
-      page.on('console', (m) => { if (m.type() === 'error') errors.push(`console: ${m.text()}`); });
+      page.on('console', (m) => {
+        if (m.type() === 'error') errors.push(`console: ${m.text()}`);
+        if (m.type() === 'warning') warnings.push(m.text());
+      });
       await page.goto(server.url + query);
       await page.waitForSelector('[data-testid=run-state][data-state=idle]');
-      return new CausewayPage(page, context, errors);
+      return new CausewayPage(page, context, errors, warnings);
     },
     async close() { await browser.close(); await server.close(); },
   };
 }
 
 export class CausewayPage {
-  constructor(page, context, errors) { this.page = page; this.context = context; this.errors = errors; }
+  constructor(page, context, errors, warnings) { this.page = page; this.context = context; this.errors = errors; this.warnings = warnings; }
 
   async chooseFile(name, content) {
     const buffer = Buffer.isBuffer(content) ? content : Buffer.from(content);
