@@ -182,7 +182,8 @@ const DAGMA: AlgorithmInfo = AlgorithmInfo {
     summary: "Like NOTEARS it fits X ≈ XW, but measures cycles with h(W) = −log det(sI − W∘W) + \
               d·log s, which is zero exactly on DAGs and cheaper than a matrix exponential. It \
               follows a central path: the fit's weight μ shrinks tenfold at each of five stages \
-              while W is kept inside the region where h is defined.",
+              while W is kept inside the region where h is defined. Watch h fall each time μ \
+              drops, while the fit's loss rises a little.",
     output: GraphKind::Dag,
     uses_knowledge: true,
     knowledge_use: "Forbidden edges and tiers hold their weights at zero; required edges get a reward in place of the L1 penalty (dagma's include_edges), so they usually, not always, appear.",

@@ -350,6 +350,20 @@ fn symm_matmul_rows(n: usize, a: &[f64], w: &[f64], c: &mut [f64]) {
     }
 }
 
+/// `_score`'s ½ tr((I−W)ᵀ S (I−W)) = ½ Σ_ij (I−W)_ij (S − SW)_ij, from S, `cw` = S·W and W
+/// (row-major).
+fn half_trace_loss(cov: &[f64], cw: &[f64], w: &[f64], d: usize) -> f64 {
+    let mut loss = 0.0;
+    for i in 0..d {
+        for j in 0..d {
+            let k = i * d + j;
+            let a = f64::from(u8::from(i == j)) - w[k];
+            loss += a * (cov[k] - cw[k]);
+        }
+    }
+    0.5 * loss
+}
+
 /// Row-major sI − W∘W.
 fn m_matrix(w: &[f64], d: usize, s: f64, out: &mut [f64]) {
     for (o, &v) in out.iter_mut().zip(w) {
@@ -446,6 +460,14 @@ pub struct Dagma {
     retries: usize,
     version: usize,
     done: Option<StopReason>,
+    /// log|det| of the last matrix `load_inverse` inverted.
+    logdet: f64,
+    /// Whether the next iteration records [`Dagma::live`] (the last one of a step).
+    record: bool,
+    /// The live curve point: the least-squares loss ½ tr((I−W)ᵀS(I−W)) and h(W) of the last
+    /// step's last iterate, from values the iteration computes anyway (S·W and log|det|), and
+    /// the μ it ran with.
+    live: Option<(f64, f64, f64)>,
 }
 
 /// Flops allowed per step: a few milliseconds of Adam iterations at any d.
@@ -525,6 +547,9 @@ impl Dagma {
             retries: 0,
             version: 0,
             done: None,
+            logdet: 0.0,
+            record: false,
+            live: None,
             params,
         })
     }
@@ -536,8 +561,9 @@ impl Dagma {
         // Inverting Mᵀ gives M^{−T}, the matrix the gradient needs, laid out for row-wise
         // reading (its entries are those of M^{−1}, so the M-matrix test is the same).
         m_matrix_transposed(&self.w, d, s, &mut self.minv);
-        if invert_in_place(&mut self.minv, d, &mut self.perm, &mut self.scratch).is_none() {
-            return false;
+        match invert_in_place(&mut self.minv, d, &mut self.perm, &mut self.scratch) {
+            Some(logdet) => self.logdet = logdet,
+            None => return false,
         }
         let mut ok = true;
         for v in &mut self.minv {
@@ -552,23 +578,14 @@ impl Dagma {
     fn objective(&mut self, s: f64) -> f64 {
         let d = self.d;
         symm_matmul_rows(d, &self.cov, &self.w, &mut self.cw);
-        // ½ tr((I−W)ᵀ S (I−W)) = ½ Σ_ij (I−W)_ij (S − SW)_ij.
-        let mut loss = 0.0;
-        let mut l1 = 0.0;
-        for i in 0..d {
-            for j in 0..d {
-                let k = i * d + j;
-                let a = f64::from(u8::from(i == j)) - self.w[k];
-                loss += a * (self.cov[k] - self.cw[k]);
-                l1 += self.w[k].abs();
-            }
-        }
+        let loss = half_trace_loss(&self.cov, &self.cw, &self.w, d);
+        let l1: f64 = self.w.iter().map(|v| v.abs()).sum();
         m_matrix(&self.w, d, s, &mut self.minv);
         let h = match invert_in_place(&mut self.minv, d, &mut self.perm, &mut self.scratch) {
             Some(logdet) => -logdet + d as f64 * s.ln(),
             None => f64::INFINITY,
         };
-        self.mu * (0.5 * loss + self.params.lambda1 * l1) + h
+        self.mu * (loss + self.params.lambda1 * l1) + h
     }
 
     /// Restarts the current stage from `W_est` with a fresh Adam state.
@@ -644,6 +661,11 @@ impl Dagma {
             }
         }
         symm_matmul_rows(d, &self.cov, &self.w, &mut self.cw);
+        if self.record {
+            // For the live curves, once per step: O(d²) beside the iteration's 2d³.
+            let loss = half_trace_loss(&self.cov, &self.cw, &self.w, d);
+            self.live = Some((loss, -self.logdet + d as f64 * s.ln(), self.mu));
+        }
         let mu = self.mu;
         let mu_l1 = mu * self.params.lambda1;
         let (b1, b2) = (self.params.beta1, self.params.beta2);
@@ -702,7 +724,10 @@ impl Dagma {
         }
         let d = self.d;
         let budget = (STEP_FLOPS / (2 * d * d * d)).clamp(1, self.params.checkpoint);
-        for _ in 0..budget {
+        for i in 0..budget {
+            // The step's last iteration (its budget's, or a checkpoint's) records the live
+            // curve point.
+            self.record = i + 1 == budget || self.inner.iter.is_multiple_of(self.params.checkpoint);
             if let Some(outcome) = self.iterate() {
                 return outcome;
             }
@@ -710,6 +735,8 @@ impl Dagma {
                 break;
             }
         }
+        // Every step's W is worth drawing, and gives a point of the curves.
+        self.version += 1;
         StepOutcome::Continue
     }
 
@@ -779,6 +806,12 @@ impl Learner for Dagma {
     }
     fn result(&self) -> LearnedGraph {
         Dagma::result(self)
+    }
+    fn curve_point(&self) -> Vec<(&'static str, f64)> {
+        match self.live {
+            Some((loss, h, mu)) => vec![("lsq-loss", loss), ("dagma-h", h), ("mu", mu)],
+            None => Vec::new(),
+        }
     }
 }
 
@@ -956,6 +989,61 @@ mod tests {
         let constrained = run(&x, &knowledge);
         assert_eq!(constrained.raw_weights[1], 0.0);
         assert!(!constrained.graph().has_edge(0, 1));
+    }
+
+    #[test]
+    fn the_live_curves_are_the_loss_and_h_of_the_iterate_and_mu() {
+        let x = chain_data(300, 5);
+        let mut dagma = Dagma::new(&x, DagmaParams::default(), &Knowledge::default()).unwrap();
+        assert!(
+            Learner::curve_point(&dagma).is_empty(),
+            "no point before the first step"
+        );
+        // Twenty iterations in, one recorded by hand: the point is that of the W it started from.
+        for _ in 0..20 {
+            assert!(dagma.iterate().is_none());
+        }
+        let d = dagma.d;
+        let w = DMatrix::from_row_slice(d, d, &dagma.w);
+        let s = dagma.s[dagma.stage];
+        dagma.record = true;
+        assert!(dagma.iterate().is_none());
+        let cov = DMatrix::from_row_slice(d, d, &dagma.cov);
+        let i_w = DMatrix::identity(d, d) - &w;
+        let loss = 0.5 * (i_w.transpose() * cov * &i_w).trace();
+        let h = acyclicity(&w, s).unwrap();
+        let point = Learner::curve_point(&dagma);
+        assert_eq!(point[0].0, "lsq-loss");
+        assert!(
+            (point[0].1 - loss).abs() < 1e-12 * loss.abs().max(1.0),
+            "{point:?} vs {loss}"
+        );
+        assert_eq!(point[1].0, "dagma-h");
+        assert!((point[1].1 - h).abs() < 1e-12, "{point:?} vs {h}");
+        assert_eq!(point[2], ("mu", 1.0));
+        // Over a run: a point per step, h far below its start at the end, μ down a tenth per
+        // stage.
+        let mut points = Vec::new();
+        let mut version = dagma.version();
+        loop {
+            let outcome = dagma.step();
+            if dagma.version() != version {
+                version = dagma.version();
+                points.push(Learner::curve_point(&dagma));
+            }
+            if outcome != StepOutcome::Continue {
+                break;
+            }
+        }
+        let hs: Vec<f64> = points.iter().map(|p| p[1].1).collect();
+        assert!(hs.iter().all(|&h| h >= -1e-12), "{hs:?}");
+        assert!(*hs.last().unwrap() < 1e-3 * hs.iter().copied().fold(0.0, f64::max));
+        let mut mus: Vec<f64> = points.iter().map(|p| p[2].1).collect();
+        mus.dedup();
+        let want: Vec<f64> = std::iter::successors(Some(1.0), |m| Some(m * 0.1))
+            .take(5)
+            .collect();
+        assert_eq!(mus, want);
     }
 
     #[test]

@@ -48,7 +48,8 @@ pub trait Learner {
     /// The final graph (or the best so far, with a `LimitReached` stop, if not finished).
     fn result(&self) -> LearnedGraph;
     /// Quantities worth plotting against [`Learner::version`] as the run goes (SDCD's loss, γ
-    /// and ρ(A); NOTEARS' h and ρ), by a short id; empty for learners without such a curve.
+    /// and ρ(A); NOTEARS' h and ρ; DAGMA's loss, h and μ), by a short id; empty for learners
+    /// without such a curve.
     fn curve_point(&self) -> Vec<(&'static str, f64)> {
         Vec::new()
     }

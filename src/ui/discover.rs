@@ -441,12 +441,15 @@ fn curve_label(id: &str) -> (&'static str, &'static str) {
         "spectral-radius" => ("ρ(A)", "SDCD's acyclicity measure: the spectral radius of A, zero exactly when the graph is acyclic"),
         "h" => ("h(W)", "NOTEARS' acyclicity measure tr(e^{W∘W}) − d: zero exactly on DAGs; each outer iteration must cut it to a quarter"),
         "rho" => ("ρ", "NOTEARS' penalty weight: multiplied by 10 whenever h does not fall fast enough"),
+        "lsq-loss" => ("loss", "DAGMA's least-squares loss ½‖X − XW‖²/n: how badly each variable is predicted from the others through W"),
+        "dagma-h" => ("h(W)", "DAGMA's acyclicity measure −log det(sI − W∘W) + d log s: zero exactly on DAGs; it falls as μ shrinks"),
+        "mu" => ("μ", "DAGMA's weight on the loss: ×0.1 at each stage of the central path, so that acyclicity counts more and more"),
         _ => ("value", ""),
     }
 }
 
 /// Small line charts of the learner's curve quantities (one per snapshot), so a learner sees
-/// the optimisation itself: SDCD's loss, γ and ρ(A); NOTEARS' h and ρ. The charts are built
+/// the optimisation itself: SDCD's loss, γ and ρ(A); NOTEARS' h and ρ; DAGMA's loss, h and μ. The charts are built
 /// once per run and only their path and caption change as points arrive; a long curve is
 /// thinned to what its pixels show (`plot::curve_path`).
 #[component]

@@ -53,13 +53,17 @@ for (const id of LEARNERS) {
     // Skeleton F1 scores DAG and CPDAG learners alike (an empty graph scores 0).
     const skeletonF1 = Number(await app.page.innerText('[data-testid=skeleton-f1]'));
     assert.ok(skeletonF1 >= 0.6, `${id}: skeleton F1 ${skeletonF1}, edges ${await app.edges()}`);
-    // SDCD and NOTEARS draw their optimisation as it runs: loss, γ, ρ(A); h and ρ.
-    const CURVES = { sdcd: ['loss', 'gamma', 'spectral-radius'], notears: ['h', 'rho'] };
+    // SDCD, NOTEARS and DAGMA draw their optimisation as it runs: loss, γ, ρ(A); h and ρ;
+    // loss, h and μ (down a tenth per stage of the central path: five stages, five levels).
+    const CURVES = { sdcd: ['loss', 'gamma', 'spectral-radius'], notears: ['h', 'rho'], dagma: ['lsq-loss', 'dagma-h', 'mu'] };
     for (const metric of CURVES[id] || []) {
       const points = Number(await app.page.getAttribute(`[data-testid=training-curve][data-metric=${metric}]`, 'data-points'));
       assert.ok(points >= 2, `${id}: ${metric} curve with ${points} points`);
     }
     if (!CURVES[id]) assert.equal(await app.page.$('[data-testid=training-curves]'), null);
+    if (id === 'dagma') {
+      assert.match(await app.page.innerText('[data-testid=training-curve][data-metric=mu] figcaption'), /^μ \(log scale\): 1\.000e-4$/);
+    }
     // Every learner is also scored on what the data can identify: CPDAG against true CPDAG.
     const shdCpdag = Number(await app.page.innerText('[data-testid=shd-cpdag]'));
     assert.ok(Number.isInteger(shdCpdag) && shdCpdag <= shd + 6, `${id}: CPDAG SHD ${shdCpdag}`);
