@@ -101,6 +101,18 @@ pub fn Heatmap(
                 }
             }>
             <summary>"Weight matrix (row = cause, column = effect)"</summary>
+            {move || is_open().then(|| view! {
+                <p class="small heat-legend" data-testid="heatmap-legend">
+                    <span class="heat-scale" aria-hidden="true"></span>
+                    {move || match max_abs.get() {
+                        m if m > 1e-9 => format!(
+                            "red negative, blue positive; the darkest cells have |w| = {}. Hover a cell for its weight.",
+                            crate::viz::plot::readable(m),
+                        ),
+                        _ => "Every weight is 0.".to_string(),
+                    }}
+                </p>
+            })}
             {move || is_open().then(matrix)}
         </details>
     }

@@ -193,6 +193,12 @@ test('the weight matrix of a wide data set is built only when opened, and stays 
   await panel.locator('summary').click();
   await app.page.waitForSelector('[data-testid=heatmap] rect');
   assert.equal(await app.page.locator('[data-testid=heatmap] rect').count(), 625);
+  // Its colours are explained: sign by hue, and the weight the darkest cells stand for.
+  const strongest = await app.page.$$eval('[data-testid=heatmap] rect title', (ts) =>
+    Math.max(...ts.map((t) => Math.abs(Number(t.textContent.split(': ')[1])))));
+  const legend = await app.page.innerText('[data-testid=heatmap-legend]');
+  assert.match(legend, /red negative, blue positive; the darkest cells have \|w\| = ([\d.e+-]+)\./);
+  assert.ok(Math.abs(Number(legend.match(/\|w\| = ([\d.e+-]+)\./)[1]) - strongest) < 1e-3 * Math.max(1, strongest), `${legend} vs ${strongest}`);
   // A new result keeps the reader's choice.
   await app.run();
   await app.waitForState('done');
