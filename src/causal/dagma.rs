@@ -466,8 +466,8 @@ pub struct Dagma {
     record: bool,
     /// The live curve point: the least-squares loss ½ tr((I−W)ᵀS(I−W)) and h(W) of the last
     /// step's last iterate, from values the iteration computes anyway (S·W and log|det|), and
-    /// the μ it ran with.
-    live: Option<(f64, f64, f64)>,
+    /// the μ and stage (from 1) it ran with.
+    live: Option<(f64, f64, f64, usize)>,
 }
 
 /// Flops allowed per step: a few milliseconds of Adam iterations at any d.
@@ -664,7 +664,12 @@ impl Dagma {
         if self.record {
             // For the live curves, once per step: O(d²) beside the iteration's 2d³.
             let loss = half_trace_loss(&self.cov, &self.cw, &self.w, d);
-            self.live = Some((loss, -self.logdet + d as f64 * s.ln(), self.mu));
+            self.live = Some((
+                loss,
+                -self.logdet + d as f64 * s.ln(),
+                self.mu,
+                self.stage + 1,
+            ));
         }
         let mu = self.mu;
         let mu_l1 = mu * self.params.lambda1;
@@ -809,7 +814,12 @@ impl Learner for Dagma {
     }
     fn curve_point(&self) -> Vec<(&'static str, f64)> {
         match self.live {
-            Some((loss, h, mu)) => vec![("lsq-loss", loss), ("dagma-h", h), ("mu", mu)],
+            Some((loss, h, mu, stage)) => vec![
+                ("lsq-loss", loss),
+                ("dagma-h", h),
+                ("mu", mu),
+                ("stage", stage as f64),
+            ],
             None => Vec::new(),
         }
     }
@@ -1021,6 +1031,7 @@ mod tests {
         assert_eq!(point[1].0, "dagma-h");
         assert!((point[1].1 - h).abs() < 1e-12, "{point:?} vs {h}");
         assert_eq!(point[2], ("mu", 1.0));
+        assert_eq!(point[3], ("stage", 1.0));
         // Over a run: a point per step, h far below its start at the end, μ down a tenth per
         // stage.
         let mut points = Vec::new();
@@ -1044,6 +1055,9 @@ mod tests {
             .take(5)
             .collect();
         assert_eq!(mus, want);
+        let mut stages: Vec<f64> = points.iter().map(|p| p[3].1).collect();
+        stages.dedup();
+        assert_eq!(stages, [1.0, 2.0, 3.0, 4.0, 5.0]);
     }
 
     #[test]

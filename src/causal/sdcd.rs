@@ -2338,6 +2338,7 @@ impl Learner for Sdcd {
             ("loss", s.loss),
             ("gamma", s.gamma),
             ("spectral-radius", s.spectral_radius),
+            ("stage", f64::from(s.stage)),
         ]
     }
 }

@@ -449,7 +449,8 @@ fn curve_label(id: &str) -> (&'static str, &'static str) {
 }
 
 /// Small line charts of the learner's curve quantities (one per snapshot), so a learner sees
-/// the optimisation itself: SDCD's loss, γ and ρ(A); NOTEARS' h and ρ; DAGMA's loss, h and μ. The charts are built
+/// the optimisation itself: SDCD's loss, γ and ρ(A); NOTEARS' h and ρ; DAGMA's loss, h and μ
+/// (a dashed line where each of SDCD's or DAGMA's stages begins). The charts are built
 /// once per run and only their path and caption change as points arrive; a long curve is
 /// thinned to what its pixels show (`plot::curve_path`).
 #[component]
@@ -461,7 +462,8 @@ fn TrainingCurves() -> impl IntoView {
             if c.len() < 2 {
                 Vec::new()
             } else {
-                c.ids.clone()
+                // "stage" is not a chart: it marks where each stage begins on all of them.
+                c.ids.iter().filter(|id| *id != "stage").cloned().collect()
             }
         })
     });
@@ -475,7 +477,11 @@ fn TrainingCurves() -> impl IntoView {
                     let last = values.iter().rev().find(|v| v.is_finite()).copied();
                     let (path, log, lo, hi) =
                         crate::viz::plot::curve_path(values, w, h).unwrap_or_default();
-                    (path, log, lo, hi, last, values.len())
+                    let stages = c
+                        .column("stage")
+                        .map(|s| crate::viz::plot::stage_starts(s, w))
+                        .unwrap_or_default();
+                    (path, log, lo, hi, last, values.len(), stages)
                 })
             }
         });
@@ -490,6 +496,12 @@ fn TrainingCurves() -> impl IntoView {
                     role="img" aria-label=move || drawn.with(|d| format!("{label} over the run, from {} to {}",
                         crate::viz::plot::readable(d.2), crate::viz::plot::readable(d.3)))>
                     <rect x="0" y="0" width=w height=h class="curve-frame"></rect>
+                    {move || drawn.with(|d| d.6.iter().map(|&(x, stage)| view! {
+                        <line class="curve-stage" data-testid="stage-start" x1=format!("{x:.1}") x2=format!("{x:.1}")
+                            y1="0" y2=h>
+                            <title>{format!("stage {stage} begins")}</title>
+                        </line>
+                    }).collect_view())}
                     <path d=move || drawn.with(|d| d.0.clone()) class="curve-line"></path>
                 </svg>
             </figure>

@@ -291,6 +291,20 @@ pub fn curve_path(values: &[f64], width: f64, height: f64) -> Option<(String, bo
     Some((d, log, lo, hi))
 }
 
+/// Where a run's stages begin on a curve of `values.len()` points drawn `width` wide, as
+/// [`curve_path`] spreads them: for each point whose `stages` value differs from the one before
+/// (both finite), its x and the new stage. SDCD's two stages and DAGMA's five central-path
+/// stages are marked this way on every chart of the run.
+pub fn stage_starts(stages: &[f64], width: f64) -> Vec<(f64, f64)> {
+    let x = Scale::new((0.0, (stages.len().max(2) - 1) as f64), (0.0, width));
+    stages
+        .windows(2)
+        .enumerate()
+        .filter(|(_, p)| p[0].is_finite() && p[1].is_finite() && p[0] != p[1])
+        .map(|(i, p)| (x.map((i + 1) as f64), p[1]))
+        .collect()
+}
+
 /// The indices M4 keeps of the finite `values`: in each pixel column (`px(i)` floored, of
 /// `columns`) the first, the lowest, the highest and the last, in order.
 fn m4(values: &[f64], columns: usize, px: impl Fn(usize) -> f64) -> Vec<usize> {
@@ -355,6 +369,19 @@ pub fn format_seconds(s: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stage_starts_are_where_the_stage_changes_at_the_curves_x() {
+        // Five points over 100 px: x = 25 per point; stage 2 begins at the third.
+        assert_eq!(
+            stage_starts(&[1.0, 1.0, 2.0, 2.0, 2.0], 100.0),
+            [(50.0, 2.0)]
+        );
+        let dagma = [1.0, 2.0, 2.0, 3.0, f64::NAN, 4.0];
+        assert_eq!(stage_starts(&dagma, 50.0), [(10.0, 2.0), (30.0, 3.0)]);
+        assert!(stage_starts(&[], 10.0).is_empty());
+        assert!(stage_starts(&[1.0], 10.0).is_empty());
+    }
 
     #[test]
     fn ticks_are_round_and_inside() {

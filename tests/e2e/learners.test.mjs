@@ -61,6 +61,13 @@ for (const id of LEARNERS) {
       assert.ok(points >= 2, `${id}: ${metric} curve with ${points} points`);
     }
     if (!CURVES[id]) assert.equal(await app.page.$('[data-testid=training-curves]'), null);
+    // A dashed line marks where each stage begins: SDCD's second, DAGMA's second to fifth.
+    const STAGE_STARTS = { sdcd: 1, dagma: 4 };
+    if (STAGE_STARTS[id]) {
+      const first = CURVES[id][0];
+      assert.equal(await app.page.locator(`[data-testid=training-curve][data-metric=${first}] [data-testid=stage-start]`).count(), STAGE_STARTS[id]);
+      assert.equal(await app.page.locator('[data-testid=training-curve][data-metric=stage]').count(), 0);
+    }
     if (id === 'dagma') {
       assert.match(await app.page.innerText('[data-testid=training-curve][data-metric=mu] figcaption'), /^μ \(log scale\): 1\.000e-4$/);
     }
