@@ -249,19 +249,22 @@ fn Preview(inspection: Inspection) -> impl IntoView {
         }).collect_view()
     };
     let truth_note = truth.map(|edges| format!("Known true graph: {} edges.", edges.len()));
+    // Four significant digits (a column of 1e-5s is not all 0.000, nor one of 1e7s a
+    // panel-widening 10000000.000); the full value is the cell's tooltip.
     let fmt = |x: f64| {
-        if x.is_finite() {
-            format!("{x:.3}")
+        let text = if x.is_finite() {
+            crate::viz::plot::readable(x)
         } else {
             "—".to_string()
-        }
+        };
+        view! { <td title=x.is_finite().then(|| x.to_string())>{text}</td> }
     };
     let summary_rows = summaries
         .into_iter()
         .map(|s| view! {
             <tr data-column=s.name.clone()>
                 <th scope="row">{s.name.clone()}</th><td>{s.kind.clone()}</td>
-                <td>{fmt(s.mean)}</td><td>{fmt(s.sd)}</td><td>{fmt(s.min)}</td><td>{fmt(s.max)}</td>
+                {fmt(s.mean)}{fmt(s.sd)}{fmt(s.min)}{fmt(s.max)}
                 <td>{s.n_missing}</td>
             </tr>
         })

@@ -146,6 +146,14 @@ test('Sachs: the example learns a graph that is scored against the consensus net
   await app.waitForPreview();
   assert.match(await app.page.innerText('[data-testid=shape]'), /853 rows × 11 columns/);
   assert.equal(await app.page.isChecked('[data-testid=standardize]'), true);
+  // The column summary in four significant digits, the full value on hover: PKA's raw
+  // intensities (mean 567.02, max 4491) and PIP2's (min 1.11).
+  const cells = (name) => app.page.$$eval(`[data-testid=columns] tr[data-column="${name}"] td`,
+    (tds) => tds.map((td) => [td.innerText, td.title]));
+  const pka = await cells('PKA');
+  assert.deepEqual(pka.map(([text]) => text), ['number', '567', '427.8', '1.95', '4491', '0']);
+  assert.match(pka[1][1], /^567\.02/);
+  assert.equal((await cells('PIP2'))[3][0], '1.11');
   await app.run();
   await app.waitForState('done');
   const edges = await app.edges();
