@@ -24,7 +24,10 @@ pub struct AlgorithmInfo {
     /// The value in `[data-testid=algorithm]` and in links.
     pub id: &'static str,
     pub name: &'static str,
+    /// Authors and year, short enough for the learner menu.
     pub citation: &'static str,
+    /// The paper's title: the text of the link to it beside the summary.
+    pub paper_title: &'static str,
     pub paper_url: &'static str,
     /// Two plain-words sentences for learners.
     pub summary: &'static str,
@@ -67,6 +70,7 @@ const NOTEARS: AlgorithmInfo = AlgorithmInfo {
     id: "notears",
     name: "NOTEARS",
     citation: "Zheng, Aragam, Ravikumar & Xing (NeurIPS 2018)",
+    paper_title: "DAGs with NO TEARS: Continuous Optimization for Structure Learning",
     paper_url: "https://arxiv.org/abs/1803.01422",
     summary: "Fits each variable as a weighted sum of the others (X ≈ XW) and turns “no cycles” \
               into a smooth equation, h(W) = tr(e^(W∘W)) − d = 0, which an augmented Lagrangian \
@@ -108,7 +112,8 @@ const NOTEARS: AlgorithmInfo = AlgorithmInfo {
 const SDCD: AlgorithmInfo = AlgorithmInfo {
     id: "sdcd",
     name: "SDCD",
-    citation: "Nazaret, Hong, Azizi & Blei (2023), Stable Differentiable Causal Discovery",
+    citation: "Nazaret, Hong, Azizi & Blei (2023)",
+    paper_title: "Stable Differentiable Causal Discovery",
     paper_url: "https://arxiv.org/abs/2311.10263",
     summary: "Fits one small neural network per variable, predicting it from the others, and \
               reads edge strengths off the networks' first layers. Stage 1 prunes unlikely \
@@ -177,7 +182,8 @@ const SDCD: AlgorithmInfo = AlgorithmInfo {
 const DAGMA: AlgorithmInfo = AlgorithmInfo {
     id: "dagma",
     name: "DAGMA",
-    citation: "Bello, Aragam & Ravikumar (NeurIPS 2022), DAGMA: Learning DAGs via M-matrices and a log-determinant acyclicity characterization",
+    citation: "Bello, Aragam & Ravikumar (NeurIPS 2022)",
+    paper_title: "DAGMA: Learning DAGs via M-matrices and a Log-Determinant Acyclicity Characterization",
     paper_url: "https://arxiv.org/abs/2209.08037",
     summary: "Like NOTEARS it fits X ≈ XW, but measures cycles with h(W) = −log det(sI − W∘W) + \
               d·log s, which is zero exactly on DAGs and cheaper than a matrix exponential. It \
@@ -221,7 +227,8 @@ const DAGMA: AlgorithmInfo = AlgorithmInfo {
 const PC: AlgorithmInfo = AlgorithmInfo {
     id: "pc",
     name: "PC (stable)",
-    citation: "Spirtes, Glymour & Scheines (2000); order-independent skeleton of Colombo & Maathuis (JMLR 2014)",
+    citation: "Spirtes & Glymour (1991); Colombo & Maathuis (2014)",
+    paper_title: "Order-Independent Constraint-Based Causal Structure Learning (Colombo & Maathuis, JMLR 2014)",
     paper_url: "https://jmlr.org/papers/v15/colombo14a.html",
     summary: "Starts from the complete graph and deletes an edge whenever two variables look \
               independent given some set of their neighbours (Fisher's z test on partial \
@@ -246,7 +253,8 @@ const PC: AlgorithmInfo = AlgorithmInfo {
 const GES: AlgorithmInfo = AlgorithmInfo {
     id: "ges",
     name: "GES",
-    citation: "Chickering (JMLR 2002), Optimal Structure Identification With Greedy Search",
+    citation: "Chickering (JMLR 2002)",
+    paper_title: "Optimal Structure Identification With Greedy Search",
     paper_url: "https://www.jmlr.org/papers/v3/chickering02b.html",
     summary: "Searches over Markov equivalence classes with a score (Gaussian BIC): a forward \
               phase inserts the edge that raises the score most until none does, then a \
@@ -270,7 +278,8 @@ const GES: AlgorithmInfo = AlgorithmInfo {
 const XGES: AlgorithmInfo = AlgorithmInfo {
     id: "xges",
     name: "XGES",
-    citation: "Nazaret & Blei (2025), Extremely Greedy Equivalence Search",
+    citation: "Nazaret & Blei (2025)",
+    paper_title: "Extremely Greedy Equivalence Search",
     paper_url: "https://arxiv.org/abs/2502.19551",
     summary: "A faster, more accurate GES: inserts, deletes and reversals compete in one loop \
               (a helpful deletion always wins), only operators near a change are re-scored, \
@@ -318,6 +327,18 @@ mod tests {
             .map(|a| a.id)
             .collect();
         assert_eq!(forcing, ["sdcd", "pc"]);
+    }
+
+    #[test]
+    fn the_menu_names_authors_and_the_link_the_title() {
+        // The menu shows "name — citation": at most ~70 characters, so that it fits a 1024 px
+        // window's Discover panel; the paper's title is the link text beside the summary.
+        for info in ALGORITHMS {
+            let option = format!("{} — {}", info.name, info.citation);
+            assert!(option.chars().count() <= 72, "{option}");
+            assert!(!info.paper_title.is_empty() && !info.citation.contains(info.paper_title));
+            assert!(info.paper_url.starts_with("https://"), "{}", info.id);
+        }
     }
 
     #[test]

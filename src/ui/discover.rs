@@ -173,7 +173,7 @@ pub fn DiscoverPanel() -> impl IntoView {
                     Some(view! {
                         <p id="algo-help" class="muted small" data-testid="algo-help">
                             {info.summary}" "{output}" "
-                            <a href=info.paper_url target="_blank" rel="noopener">"Paper"</a>
+                            "Paper: "<a href=info.paper_url target="_blank" rel="noopener" data-testid="paper-link">{info.paper_title}</a>
                         </p>
                         <div class="form-grid">
                             {info.fields.iter().map(|f| {

@@ -30,6 +30,10 @@ for (const id of LEARNERS) {
     await app.page.click('[data-testid=example-sachs]');
     await app.waitForPreview();
     await chooseLearner(app, id);
+    // The menu names the authors; the summary links the paper by its title.
+    const paper = app.page.locator('[data-testid=paper-link]');
+    assert.ok((await paper.innerText()).length > 10, `${id}: paper title`);
+    assert.match(await paper.getAttribute('href'), /^https:\/\//);
     await app.run();
     await app.waitForState('done', 300_000);
     assert.equal(await app.page.locator('[data-testid=dag] [data-node]').count(), 11);
