@@ -261,12 +261,14 @@ fn Preview(inspection: Inspection) -> impl IntoView {
     };
     let summary_rows = summaries
         .into_iter()
-        .map(|s| view! {
-            <tr data-column=s.name.clone()>
-                <th scope="row">{s.name.clone()}</th><td>{s.kind.clone()}</td>
-                {fmt(s.mean)}{fmt(s.sd)}{fmt(s.min)}{fmt(s.max)}
-                <td>{s.n_missing}</td>
-            </tr>
+        .map(|s| {
+            view! {
+                <tr data-column=s.name.clone()>
+                    <th scope="row">{s.name.clone()}</th><td>{s.kind.clone()}</td>
+                    {fmt(s.mean)}{fmt(s.sd)}{fmt(s.min)}{fmt(s.max)}
+                    <td>{s.n_missing}</td>
+                </tr>
+            }
         })
         .collect_view();
     let header = names

@@ -139,6 +139,7 @@ pub fn DiscoverPanel() -> impl IntoView {
         <section class="panel discover" aria-labelledby="discover-heading">
             <h2 id="discover-heading">"2 · Discover a causal graph"</h2>
             <div class="controls">
+                <div class="pickers">
                 <label>"Algorithm "
                     <select data-testid="algorithm" aria-describedby="algo-help"
                         on:change=move |ev| {
@@ -164,6 +165,7 @@ pub fn DiscoverPanel() -> impl IntoView {
                             }).collect_view()}
                     </select>
                 </label>
+                </div>
                 {move || {
                     let info = catalog::info(state.algorithm.get())?;
                     let output = match info.output {
