@@ -3,11 +3,12 @@
 
 use crate::causal::dagma::Dagma;
 use crate::causal::ges::Ges;
+use crate::causal::input::InputError;
 use crate::causal::knowledge::KnowledgeSpec;
 use crate::causal::notears::Notears;
 use crate::causal::pc::Pc;
-use crate::causal::sdcd::{intervention_mask_from_labels, Sdcd, ShardReport};
-use crate::causal::xges::Xges;
+use crate::causal::sdcd::{intervention_mask_from_labels, Sdcd, SdcdError, ShardReport};
+use crate::causal::xges::{Xges, XgesError};
 use crate::causal::{GraphKind, LearnedGraph, Learner};
 use crate::data::csv_reader::{read_csv, Prep, Table};
 use crate::data::{examples, synthetic, Dataset};
@@ -344,6 +345,43 @@ pub struct LearnRun {
     shards: usize,
 }
 
+/// A learner's refusal of its input as the page words it, with the column's name where the
+/// learner, which sees a bare matrix, could only give its number (a constant column, a value
+/// that is not finite).
+fn named_input_error(e: InputError, names: &[String]) -> UserError {
+    let name = |col: usize| {
+        names
+            .get(col)
+            .map_or_else(|| format!("{}", col + 1), |n| format!("\"{n}\""))
+    };
+    match e {
+        InputError::NonFinite { row, col, value } => UserError::new(
+            e.title(),
+            format!(
+                "the value in row {} of column {} is {value}, not a finite number",
+                row + 1,
+                name(col)
+            ),
+            format!(
+                "Remove or fix the row, or drop the column {} before learning.",
+                name(col)
+            ),
+        ),
+        InputError::ConstantColumn { col } => UserError::new(
+            e.title(),
+            format!(
+                "column {} is constant, so its variance is zero and it carries no information",
+                name(col)
+            ),
+            format!(
+                "Drop the column {} in the preview: it carries no information.",
+                name(col)
+            ),
+        ),
+        e => e.into(),
+    }
+}
+
 impl LearnRun {
     pub fn start(
         data: &DataSpec,
@@ -387,15 +425,28 @@ impl LearnRun {
         prepared.dataset.check_identifiable()?;
         let knowledge = knowledge.resolve(&prepared.dataset.names)?;
         let x = prepared.dataset.to_matrix();
+        let names = &prepared.dataset.names;
+        let named = |e: InputError| named_input_error(e, names);
         let mut shards = 1;
         let learner: Box<dyn Learner> = match algorithm {
             AlgorithmParams::Notears(params) => {
-                Box::new(Notears::with_knowledge(&x, params.clone(), &knowledge)?)
+                Box::new(Notears::with_knowledge(&x, params.clone(), &knowledge).map_err(named)?)
             }
-            AlgorithmParams::Dagma(params) => Box::new(Dagma::new(&x, params.clone(), &knowledge)?),
-            AlgorithmParams::Pc(params) => Box::new(Pc::new(&x, params.clone(), &knowledge)?),
-            AlgorithmParams::Ges(params) => Box::new(Ges::new(&x, params.clone(), &knowledge)?),
-            AlgorithmParams::Xges(params) => Box::new(Xges::new(&x, params.clone(), &knowledge)?),
+            AlgorithmParams::Dagma(params) => {
+                Box::new(Dagma::new(&x, params.clone(), &knowledge).map_err(named)?)
+            }
+            AlgorithmParams::Pc(params) => {
+                Box::new(Pc::new(&x, params.clone(), &knowledge).map_err(named)?)
+            }
+            AlgorithmParams::Ges(params) => {
+                Box::new(Ges::new(&x, params.clone(), &knowledge).map_err(named)?)
+            }
+            AlgorithmParams::Xges(params) => Box::new(
+                Xges::new(&x, params.clone(), &knowledge).map_err(|e| match e {
+                    XgesError::Input(e) => named(e),
+                    e => e.into(),
+                })?,
+            ),
             AlgorithmParams::Sdcd(params) => {
                 let mask = match &prepared.intervention_labels {
                     Some(labels) => Some(intervention_mask_from_labels(
@@ -404,7 +455,12 @@ impl LearnRun {
                     )?),
                     None => None,
                 };
-                let sdcd = Sdcd::new(&x, params.clone(), &knowledge, mask.as_deref())?;
+                let sdcd = Sdcd::new(&x, params.clone(), &knowledge, mask.as_deref()).map_err(
+                    |e| match e {
+                        SdcdError::Input(e) => named(e),
+                        e => e.into(),
+                    },
+                )?;
                 // Each shard trains at least one variable's network.
                 let count = (shard.count.clamp(1, MAX_WORKERS) as usize).min(x.ncols());
                 if count > 1 {
@@ -635,6 +691,32 @@ mod tests {
         assert_eq!(inspection.names.len(), 11);
         assert_eq!(inspection.truth.as_ref().unwrap().len(), 17);
         assert!(inspection.problems.is_empty());
+    }
+
+    #[test]
+    fn a_learner_refusing_a_constant_column_names_it() {
+        let mut csv = String::from("a,b,k\n");
+        for i in 0..30 {
+            csv += &format!("{i},{},5\n", (i * 3) % 7);
+        }
+        let data = DataSpec::Csv {
+            name: "const.csv".into(),
+            bytes: csv.into_bytes(),
+        };
+        for id in ["pc", "ges", "xges"] {
+            let params = AlgorithmParams::default_for(id).unwrap();
+            let Err(e) =
+                LearnRun::start(&data, &Prep::default(), &params, &KnowledgeSpec::default())
+            else {
+                panic!("{id} accepted a constant column");
+            };
+            assert_eq!(e.title, "A column is constant", "{id}");
+            assert!(
+                e.detail.starts_with("column \"k\" is constant"),
+                "{id}: {e:?}"
+            );
+            assert!(e.hint.contains("\"k\""), "{id}: {e:?}");
+        }
     }
 
     #[test]

@@ -953,6 +953,14 @@ impl Table {
             })
             .collect();
         let dataset = Dataset::new(names, columns)?;
+        if let Some((j, i, value, large)) = dataset.extreme_scale() {
+            return Err(DataError::ExtremeScale {
+                column: dataset.names[j].clone(),
+                line: self.row_lines.get(rows[i]).copied().unwrap_or(0),
+                value,
+                large,
+            });
+        }
         Ok(if prep.standardize {
             dataset.standardized()
         } else {
@@ -1489,6 +1497,34 @@ mod tests {
         for s in d.column_summaries() {
             assert!(s.mean.abs() < 1e-12, "{s:?}");
             assert!((s.sd - 1.0).abs() < 1e-12, "{s:?}");
+        }
+    }
+
+    #[test]
+    fn values_too_large_to_square_are_named_by_column_and_line() {
+        // Data row 5 is line 6 (after the header); "b" holds i², here replaced by 1e200.
+        let s = numeric_csv(30).replacen("4,16,9", "4,1e200,9", 1);
+        let t = read(&s).unwrap();
+        for standardize in [false, true] {
+            let err = t
+                .to_dataset(&Prep {
+                    standardize,
+                    ..Prep::default()
+                })
+                .unwrap_err();
+            assert_eq!(
+                err,
+                DataError::ExtremeScale {
+                    column: "b".into(),
+                    line: 6,
+                    value: 1e200,
+                    large: true
+                }
+            );
+            assert!(err
+                .to_string()
+                .starts_with("column \"b\" holds 1.000e200 (line 6)"));
+            assert!(err.hint().contains("Rescale the column \"b\""));
         }
     }
 

@@ -70,7 +70,33 @@ impl Dataset {
         }
     }
 
-    /// Per-column statistics over the finite values; non-finite values count as missing.
+    /// The first column whose values double precision cannot square and sum, as (column, row,
+    /// value, too large): a finite value beyond ±1e150 (a sum of n squares overflows near
+    /// 1e308), or a non-constant column whose values all lie within 1e-150 (its squared
+    /// deviations underflow to zero). Every learner and standardizing need such sums: without
+    /// this check, standardizing turned the first into zeros (and learners returned empty graphs)
+    /// and the second into infinities.
+    pub fn extreme_scale(&self) -> Option<(usize, usize, f64, bool)> {
+        const LARGE: f64 = 1e150;
+        const SMALL: f64 = 1e-150;
+        self.columns.iter().enumerate().find_map(|(j, column)| {
+            let finite = || column.iter().enumerate().filter(|(_, v)| v.is_finite());
+            if let Some((i, &v)) = finite().max_by(|a, b| a.1.abs().total_cmp(&b.1.abs())) {
+                if v.abs() > LARGE {
+                    return Some((j, i, v, true));
+                }
+            }
+            let stats = FiniteStats::of(column.iter().copied());
+            if stats.min < stats.max && stats.max - stats.min < SMALL {
+                let i = finite()
+                    .find(|(_, &v)| v == stats.max)
+                    .map_or(0, |(i, _)| i);
+                return Some((j, i, stats.max, false));
+            }
+            None
+        })
+    }
+
     /// Checks that the columns can be told apart by a structure learner: at least as many rows
     /// as variables, and no column an exact linear combination of others (a singular
     /// covariance: a duplicated column, a sum of others, a unit conversion). Names the column
@@ -131,6 +157,7 @@ impl Dataset {
         Ok(())
     }
 
+    /// Per-column statistics over the finite values; non-finite values count as missing.
     pub fn column_summaries(&self) -> Vec<ColumnSummary> {
         self.names
             .iter()
@@ -324,6 +351,24 @@ pub enum DataError {
          which of them causes what."
     )]
     Collinear { column: String, of: String },
+    #[error(
+        "column \"{column}\" holds {value:.3e} (line {line}): {}",
+        if *large {
+            "beyond ±1e150, squares reach 1e300, next to the largest number double precision \
+             holds (about 1.8e308), and summed over rows they overflow, so its variance, \
+             covariances and standardized values cannot be computed"
+        } else {
+            "its values all lie within 1e-150 of each other, and squared, such differences fall \
+             to the smallest numbers double precision holds (about 2e-308) or to zero, so its \
+             variance, covariances and standardized values cannot be computed"
+        }
+    )]
+    ExtremeScale {
+        column: String,
+        line: usize,
+        value: f64,
+        large: bool,
+    },
 }
 
 impl DataError {
@@ -345,6 +390,8 @@ impl DataError {
             DataError::UnknownColumn { .. } => "Unknown column",
             DataError::FewerRowsThanVariables { .. } => "Fewer rows than variables",
             DataError::Collinear { .. } => "Perfectly collinear columns",
+            DataError::ExtremeScale { large: true, .. } => "Values too large to compute with",
+            DataError::ExtremeScale { large: false, .. } => "Values too small to compute with",
         }
     }
 
@@ -392,6 +439,11 @@ impl DataError {
             DataError::Collinear { column, .. } => {
                 format!("Drop the column \"{column}\" (or one of the columns it combines) in the preview.")
             }
+            DataError::ExtremeScale { column, .. } => format!(
+                "Rescale the column \"{column}\" (change its unit so that its values are near 1) and \
+                 load the file again, or drop it in the preview; a causal graph does not depend on \
+                 the scale of a variable."
+            ),
         }
     }
 }
@@ -470,6 +522,25 @@ mod tests {
         assert_eq!(m[(2, 0)], 3.0);
         assert_eq!(m[(0, 1)], 4.0);
         assert_eq!((d.n_rows(), d.n_cols()), (3, 2));
+    }
+
+    #[test]
+    fn extreme_scales_are_found_with_their_row_and_ordinary_ones_pass() {
+        let ok = ds(vec![vec![1e140, -2e140, 3e140], vec![1e-140, 2e-140, 0.0]]);
+        assert_eq!(ok.extreme_scale(), None);
+        let large = ds(vec![vec![1.0, 2.0, 3.0], vec![1.0, -2e151, 3.0]]);
+        assert_eq!(large.extreme_scale(), Some((1, 1, -2e151, true)));
+        let small = ds(vec![vec![3e-160, 1e-160, 2e-160], vec![1.0, 2.0, 3.0]]);
+        assert_eq!(small.extreme_scale(), Some((0, 0, 3e-160, false)));
+        // A constant column, however small, is not this problem (the reader reports it).
+        assert_eq!(
+            ds(vec![vec![1e-200; 3], vec![1.0, 2.0, 3.0]]).extreme_scale(),
+            None
+        );
+        // What the check prevents: standardizing 1e200s gives zeros (their sd overflows).
+        let huge = ds(vec![vec![1e200, -1e200, 3e200], vec![1.0, 2.0, 3.0]]);
+        assert!(huge.extreme_scale().is_some());
+        assert_eq!(huge.standardized().columns[0], vec![0.0; 3]);
     }
 
     #[test]

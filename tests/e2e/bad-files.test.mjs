@@ -90,6 +90,28 @@ test('a constant column is a warning, not an error', async () => {
   await app.waitForPreview();
   assert.match(await app.page.innerText('[data-testid=warning]'), /"k"/);
   assert.equal(await app.page.locator('[data-testid=error]:visible').count(), 0);
+  // A learner that cannot use it says so at Run, by the column's name.
+  await app.page.selectOption('[data-testid=algorithm]', 'pc');
+  await app.run();
+  await app.waitForState('error');
+  assert.match(await app.errorText(), /column "k" is constant[\s\S]*Drop the column "k"/);
+  await app.page.selectOption('[data-testid=algorithm]', 'notears');
+});
+
+test('values too large or too small to square name their column and line at Run', async () => {
+  // Line 6 (data row 5) of column "b" holds 1e200: its square overflows double precision.
+  await app.chooseFile('huge.csv', GOOD.replace('4,3,-0.757', '4,1e200,-0.757'));
+  await app.waitForPreview();
+  await app.page.check('[data-testid=standardize]');
+  await app.run();
+  await app.waitForState('error');
+  assert.match(await app.errorText(), /Values too large[\s\S]*column "b" holds 1\.000e200 \(line 6\)[\s\S]*Rescale the column "b"/);
+  // Column "c" of values within 1e-150 of each other: their squares underflow.
+  await app.chooseFile('tiny.csv', rows('a,b,c', 30, (i) => `${i},${(i * 7) % 5},${Math.sin(i).toFixed(3)}e-160`));
+  await app.waitForPreview();
+  await app.run();
+  await app.waitForState('error');
+  assert.match(await app.errorText(), /Values too small[\s\S]*column "c" holds/);
 });
 
 test('after all that, a good file still works', async () => {
