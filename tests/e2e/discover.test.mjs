@@ -159,6 +159,12 @@ test('Sachs: the example learns a graph that is scored against the consensus net
   const edges = await app.edges();
   assert.ok(edges.length > 0, 'some edges are learned');
   assert.equal(await app.page.locator('[data-testid=dag] [data-node]').count(), 11);
+  // On a 1024 px projector nothing pushes the page wider than the window (the learner menu,
+  // as wide as its longest option, once did).
+  await app.page.setViewportSize({ width: 1024, height: 768 });
+  assert.ok(await app.page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth),
+    `page ${await app.page.evaluate(() => document.documentElement.scrollWidth)} px wide at 1024`);
+  await app.page.setViewportSize({ width: 1400, height: 1000 });
   const shd = Number(await app.page.innerText('[data-testid=shd]'));
   assert.ok(Number.isInteger(shd) && shd >= 0, `SHD shown: ${shd}`);
   assert.match(await app.page.innerText('[data-testid=legend]'), /missing/);
