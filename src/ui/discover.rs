@@ -514,6 +514,14 @@ fn TrainingCurves() -> impl IntoView {
             <div class="curves" data-testid="training-curves">
                 <For each=move || ids.get() key=|id| id.clone() children=chart />
             </div>
+            <p class="curves-export">
+                <button class="button small" data-testid="export-curves"
+                    title="Every point of the curves above, one row per estimate, to plot elsewhere"
+                    on:click=move |_| {
+                        let csv = state.curve.with_untracked(|c| c.to_csv());
+                        download::text("causeway-curves.csv", "text/csv", &csv);
+                    }>"Curves CSV"</button>
+            </p>
         </Show>
     }
 }

@@ -147,6 +147,29 @@ impl CurveColumns {
         let k = self.ids.iter().position(|i| i == id)?;
         Some(&self.values[k])
     }
+
+    /// The curves as CSV for the page's download: a header `point,<ids>`, then a row per point
+    /// (numbered from 1) with each value in the shortest form that reads back to the same
+    /// number, empty where the point lacks it (NaN, e.g. SDCD's ρ(A) in stage 1).
+    pub fn to_csv(&self) -> String {
+        let mut out = String::from("point");
+        for id in &self.ids {
+            out.push(',');
+            out.push_str(id);
+        }
+        out.push('\n');
+        for i in 0..self.len() {
+            out.push_str(&(i + 1).to_string());
+            for column in &self.values {
+                out.push(',');
+                if column[i].is_finite() {
+                    out.push_str(&column[i].to_string());
+                }
+            }
+            out.push('\n');
+        }
+        out
+    }
 }
 
 /// Finite minimum and maximum (None if there is no finite value).
@@ -369,6 +392,21 @@ pub fn format_seconds(s: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn curves_become_csv_with_a_point_column_and_empty_cells_for_missing_values() {
+        let mut c = CurveColumns::default();
+        assert_eq!(c.to_csv(), "point\n");
+        c.extend(vec![
+            vec![("loss".into(), 10.5), ("rho".into(), f64::NAN)],
+            vec![("loss".into(), 0.1 + 0.2), ("rho".into(), 1e-7)],
+        ]);
+        let csv = c.to_csv();
+        assert_eq!(csv, "point,loss,rho\n1,10.5,\n2,0.30000000000000004,0.0000001\n");
+        // Every value reads back to its bits.
+        let back: f64 = csv.lines().nth(2).unwrap().split(',').nth(1).unwrap().parse().unwrap();
+        assert_eq!(back.to_bits(), (0.1f64 + 0.2).to_bits());
+    }
 
     #[test]
     fn stage_starts_are_where_the_stage_changes_at_the_curves_x() {

@@ -65,6 +65,18 @@ for (const id of LEARNERS) {
       assert.ok(points >= 2, `${id}: ${metric} curve with ${points} points`);
     }
     if (!CURVES[id]) assert.equal(await app.page.$('[data-testid=training-curves]'), null);
+    if (CURVES[id]) {
+      // The curves download as CSV: a point column, then the curves (and the stage, if any).
+      const [download] = await Promise.all([app.page.waitForEvent('download'), app.page.click('[data-testid=export-curves]')]);
+      const chunks = [];
+      for await (const c of await download.createReadStream()) chunks.push(c);
+      const lines = Buffer.concat(chunks).toString().trim().split('\n');
+      assert.equal(download.suggestedFilename(), 'causeway-curves.csv');
+      assert.deepEqual(lines[0].split(',').slice(0, 1 + CURVES[id].length), ['point', ...CURVES[id]]);
+      const points = Number(await app.page.getAttribute(`[data-testid=training-curve][data-metric=${CURVES[id][0]}]`, 'data-points'));
+      assert.equal(lines.length - 1, points, `${id}: one row per point`);
+      assert.ok(Number.isFinite(Number(lines.at(-1).split(',')[1])), lines.at(-1));
+    }
     // A dashed line marks where each stage begins: SDCD's second, DAGMA's second to fifth.
     const STAGE_STARTS = { sdcd: 1, dagma: 4 };
     if (STAGE_STARTS[id]) {
