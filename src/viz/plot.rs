@@ -402,9 +402,20 @@ mod tests {
             vec![("loss".into(), 0.1 + 0.2), ("rho".into(), 1e-7)],
         ]);
         let csv = c.to_csv();
-        assert_eq!(csv, "point,loss,rho\n1,10.5,\n2,0.30000000000000004,0.0000001\n");
+        assert_eq!(
+            csv,
+            "point,loss,rho\n1,10.5,\n2,0.30000000000000004,0.0000001\n"
+        );
         // Every value reads back to its bits.
-        let back: f64 = csv.lines().nth(2).unwrap().split(',').nth(1).unwrap().parse().unwrap();
+        let back: f64 = csv
+            .lines()
+            .nth(2)
+            .unwrap()
+            .split(',')
+            .nth(1)
+            .unwrap()
+            .parse()
+            .unwrap();
         assert_eq!(back.to_bits(), (0.1f64 + 0.2).to_bits());
     }
 
