@@ -349,37 +349,7 @@ pub struct LearnRun {
 /// learner, which sees a bare matrix, could only give its number (a constant column, a value
 /// that is not finite).
 fn named_input_error(e: InputError, names: &[String]) -> UserError {
-    let name = |col: usize| {
-        names
-            .get(col)
-            .map_or_else(|| format!("{}", col + 1), |n| format!("\"{n}\""))
-    };
-    match e {
-        InputError::NonFinite { row, col, value } => UserError::new(
-            e.title(),
-            format!(
-                "the value in row {} of column {} is {value}, not a finite number",
-                row + 1,
-                name(col)
-            ),
-            format!(
-                "Remove or fix the row, or drop the column {} before learning.",
-                name(col)
-            ),
-        ),
-        InputError::ConstantColumn { col } => UserError::new(
-            e.title(),
-            format!(
-                "column {} is constant, so its variance is zero and it carries no information",
-                name(col)
-            ),
-            format!(
-                "Drop the column {} in the preview: it carries no information.",
-                name(col)
-            ),
-        ),
-        e => e.into(),
-    }
+    UserError::new(e.title(), e.detail_named(names), e.hint_named(names))
 }
 
 impl LearnRun {

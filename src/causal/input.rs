@@ -18,9 +18,9 @@ pub enum InputError {
     },
     #[error("the data has {n_cols} column{}; a causal graph needs at least 2 variables", if *n_cols == 1 { "" } else { "s" })]
     TooFewColumns { n_cols: usize },
-    #[error("the value in row {} of column {} is {value}, not a finite number", row + 1, col + 1)]
+    #[error("{}", non_finite_text(*row, *col, *value, &[]))]
     NonFinite { row: usize, col: usize, value: f64 },
-    #[error("column {} is constant, so its variance is zero and it carries no information", col + 1)]
+    #[error("{}", constant_text(*col, &[]))]
     ConstantColumn { col: usize },
     #[error("{name} is {value}; it must be {allowed}")]
     InvalidParameter {
@@ -44,6 +44,21 @@ impl InputError {
 
     /// What the user can do about it.
     pub fn hint(&self) -> String {
+        self.hint_named(&[])
+    }
+
+    /// The message, with columns named from `names` (a learner sees a bare matrix and knows
+    /// only their numbers; the caller that knows the names passes them).
+    pub fn detail_named(&self, names: &[String]) -> String {
+        match *self {
+            InputError::NonFinite { row, col, value } => non_finite_text(row, col, value, names),
+            InputError::ConstantColumn { col } => constant_text(col, names),
+            _ => self.to_string(),
+        }
+    }
+
+    /// [`InputError::hint`], with columns named from `names`.
+    pub fn hint_named(&self, names: &[String]) -> String {
         match self {
             InputError::TooFewRows { .. } => {
                 "Load a dataset with more observations (hundreds of rows give usable results)."
@@ -53,18 +68,40 @@ impl InputError {
                 "Keep at least two numeric columns: un-drop columns or load a wider dataset.".into()
             }
             InputError::NonFinite { col, .. } => format!(
-                "Remove or fix the row, or drop column {} before learning.",
-                col + 1
+                "Remove or fix the row, or drop the column {} before learning.",
+                column(*col, names)
             ),
             InputError::ConstantColumn { col } => format!(
-                "Drop column {} before learning: it carries no information.",
-                col + 1
+                "Drop the column {} in the preview: it carries no information.",
+                column(*col, names)
             ),
             InputError::InvalidParameter { name, .. } => {
                 format!("Change {name} in the settings, or reset the settings to their defaults.")
             }
         }
     }
+}
+
+/// Column `col` as a message names it: `"PKA"` when `names` has it, else its number from 1.
+fn column(col: usize, names: &[String]) -> String {
+    names
+        .get(col)
+        .map_or_else(|| (col + 1).to_string(), |n| format!("\"{n}\""))
+}
+
+fn non_finite_text(row: usize, col: usize, value: f64, names: &[String]) -> String {
+    format!(
+        "the value in row {} of column {} is {value}, not a finite number",
+        row + 1,
+        column(col, names)
+    )
+}
+
+fn constant_text(col: usize, names: &[String]) -> String {
+    format!(
+        "column {} is constant, so its variance is zero and it carries no information",
+        column(col, names)
+    )
 }
 
 /// The checks a learner asks for.
